@@ -348,3 +348,114 @@ impl Function {
         )
     }
 }
+
+/// `const` constructors of nodes, for expressions a generator writes out
+/// as `static` data (`member(Some(0), "name")`).
+pub mod build {
+    use std::borrow::Cow;
+
+    use rust_decimal::Decimal;
+
+    use super::{BinaryOp, Function, Literal, Node, NodeId, TypeName, TypeOp};
+    use crate::temporal::{DateTime, Time};
+
+    pub const fn expression(nodes: &'static [Node<'static>]) -> super::Expression<'static> {
+        super::Expression::from_nodes(Cow::Borrowed(nodes))
+    }
+    pub const fn empty() -> Node<'static> {
+        Node::Empty
+    }
+    pub const fn this() -> Node<'static> {
+        Node::This
+    }
+    pub const fn index() -> Node<'static> {
+        Node::Index
+    }
+    pub const fn total() -> Node<'static> {
+        Node::Total
+    }
+    pub const fn variable(name: &'static str) -> Node<'static> {
+        Node::Variable(Cow::Borrowed(name))
+    }
+    pub const fn member(target: Option<NodeId>, name: &'static str) -> Node<'static> {
+        Node::Member {
+            target,
+            name: Cow::Borrowed(name),
+        }
+    }
+    pub const fn call(
+        target: Option<NodeId>,
+        function: Function,
+        args: &'static [NodeId],
+    ) -> Node<'static> {
+        Node::Call {
+            target,
+            function,
+            args: Cow::Borrowed(args),
+        }
+    }
+    pub const fn indexer(target: NodeId, index: NodeId) -> Node<'static> {
+        Node::Indexer { target, index }
+    }
+    pub const fn negate(operand: NodeId) -> Node<'static> {
+        Node::Negate(operand)
+    }
+    pub const fn binary(op: BinaryOp, left: NodeId, right: NodeId) -> Node<'static> {
+        Node::Binary { op, left, right }
+    }
+    pub const fn type_test(
+        op: TypeOp,
+        operand: NodeId,
+        namespace: Option<&'static str>,
+        name: &'static str,
+    ) -> Node<'static> {
+        Node::TypeTest {
+            op,
+            operand,
+            type_name: TypeName {
+                namespace: match namespace {
+                    Some(n) => Some(Cow::Borrowed(n)),
+                    None => None,
+                },
+                name: Cow::Borrowed(name),
+            },
+        }
+    }
+    pub const fn boolean(value: bool) -> Node<'static> {
+        Node::Literal(Literal::Boolean(value))
+    }
+    pub const fn string(value: &'static str) -> Node<'static> {
+        Node::Literal(Literal::String(Cow::Borrowed(value)))
+    }
+    pub const fn integer(value: i64) -> Node<'static> {
+        Node::Literal(Literal::Integer(value))
+    }
+    /// A decimal from `rust_decimal`'s parts (`Decimal::from_parts`).
+    pub const fn decimal(lo: u32, mid: u32, hi: u32, negative: bool, scale: u32) -> Node<'static> {
+        Node::Literal(Literal::Decimal(Decimal::from_parts(
+            lo, mid, hi, negative, scale,
+        )))
+    }
+    pub const fn date(value: DateTime) -> Node<'static> {
+        Node::Literal(Literal::Date(value))
+    }
+    pub const fn date_time(value: DateTime) -> Node<'static> {
+        Node::Literal(Literal::DateTime(value))
+    }
+    pub const fn time(value: Time) -> Node<'static> {
+        Node::Literal(Literal::Time(value))
+    }
+    pub const fn quantity(
+        lo: u32,
+        mid: u32,
+        hi: u32,
+        negative: bool,
+        scale: u32,
+        unit: &'static str,
+    ) -> Node<'static> {
+        Node::Literal(Literal::Quantity {
+            value: Decimal::from_parts(lo, mid, hi, negative, scale),
+            unit: Cow::Borrowed(unit),
+        })
+    }
+}

@@ -245,7 +245,13 @@ impl Builder {
             publish: false,
         };
         let tables = crate::rules::embedded_tables(set, &space, &reused)?;
-        crate::emit::emit_profile_crate(&space, &tables, &options)
+        let shapes = crate::shapes::shapes_of(&base)?;
+        let constraints = crate::constraints::profile_crate_constraints(
+            set,
+            shapes,
+            &crate::generate::resource_profiles(&space),
+        )?;
+        crate::emit::emit_profile_crate(&space, &tables, &constraints, &options)
     }
 
     /// The parsed [`Self::type_attribute`]s.

@@ -287,27 +287,183 @@ fn relative_path(path: &str) -> String {
         .join(".")
 }
 
+/// A constraint as the runtime's tables hold it.
+fn runtime_invariant(i: Invariant) -> runtime::Invariant {
+    runtime::Invariant {
+        domain_resource: i.path.split('.').count() == 1
+            && i.from.as_deref() == Some("http://hl7.org/fhir/StructureDefinition/DomainResource"),
+        path: relative_path(&i.path).into(),
+        slice: i.slice,
+        rule: runtime::Rule {
+            key: i.key.into(),
+            severity: i.severity,
+            human: i.human.into(),
+            expression: i.expression,
+        },
+    }
+}
+
 /// A StructureDefinition's constraints as a runtime table, and its notes.
 pub fn table_of(
     definition: &StructureDefinition,
     shapes: &Shapes,
 ) -> (Vec<runtime::Invariant>, Vec<Note>) {
     let (invariants, notes) = invariants_of(definition, shapes);
-    let table = invariants
+    (
+        invariants.into_iter().map(runtime_invariant).collect(),
+        notes,
+    )
+}
+
+/// The constraint tables a generated crate embeds, parsed and checked.
+#[derive(Debug, Default)]
+pub struct CrateConstraints {
+    /// By type name (a crate of base types) or profile URL (a crate of
+    /// profiles), sorted by name; each constraint with its FHIRPath text.
+    pub tables: Vec<(String, Vec<(runtime::Invariant, String)>)>,
+    /// A crate of base types: every type and the one it specializes
+    /// (`""` for none), sorted by name.
+    pub bases: Vec<(String, String)>,
+    /// Constraints that need what an offline program lacks, once per key:
+    /// the key, where (a type or profile), the FHIRPath, and why.
+    pub offline: Vec<(String, String, String, &'static str)>,
+}
+
+/// The constraint every read enforces itself: an element has a value or
+/// children (an empty object, or a primitive with neither value nor
+/// extension, is a read error), so generated tables leave it out.
+const READ_ENFORCED: &str = "ele-1";
+
+/// The functions that need more than the resource to answer, and why.
+fn offline_limit(expression: &Expression<'_>) -> Option<&'static str> {
+    use fhirgen_fhirpath::ast::{Function, Node};
+    expression.nodes().iter().find_map(|node| match node {
+        Node::Call { function, .. } => match function {
+            Function::MemberOf | Function::Subsumes | Function::SubsumedBy => {
+                Some("it asks a terminology service (value set membership or subsumption)")
+            }
+            Function::ConformsTo => Some("it checks conformance to another profile"),
+            Function::Resolve => Some(
+                "it follows references: those to a contained resource or a Bundle entry resolve, others are empty",
+            ),
+            Function::ElementDefinition | Function::Slice | Function::CheckModifiers => {
+                Some("it needs the profile's element definitions at run time")
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+impl CrateConstraints {
+    fn add(&mut self, table: String, invariants: Vec<Invariant>, skip: &[runtime::Invariant]) {
+        let mut entries = Vec::new();
+        for invariant in invariants {
+            if invariant.key == READ_ENFORCED {
+                continue;
+            }
+            if let Some(why) = offline_limit(&invariant.expression)
+                && !self
+                    .offline
+                    .iter()
+                    .any(|(k, t, _, _)| *k == invariant.key && *t == table)
+            {
+                self.offline.push((
+                    invariant.key.clone(),
+                    table.clone(),
+                    invariant.source.clone(),
+                    why,
+                ));
+            }
+            let source = invariant.source.clone();
+            let runtime = runtime_invariant(invariant);
+            // A profile repeats its base type's constraints; the type's table has them.
+            let inherited = skip.iter().any(|b| {
+                b.rule.key == runtime.rule.key
+                    && b.path == runtime.path
+                    && b.rule.expression == runtime.rule.expression
+                    && b.slice == runtime.slice
+            });
+            if !inherited {
+                entries.push((runtime, source));
+            }
+        }
+        if !entries.is_empty() {
+            self.tables.push((table, entries));
+        }
+    }
+}
+
+/// The constraint tables of the crate of base types of package `package`
+/// (R4 core): one per resource and datatype, and the type hierarchy.
+pub fn base_crate_constraints(
+    set: &PackageSet,
+    package: &PackageId,
+    shapes: &Shapes,
+) -> crate::Result<CrateConstraints> {
+    let mut constraints = CrateConstraints::default();
+    for definition in base_definitions(set, package)? {
+        let (invariants, _) = invariants_of(&definition, shapes);
+        constraints.add(definition.type_.clone(), invariants, &[]);
+    }
+    constraints.tables.sort_by(|a, b| a.0.cmp(&b.0));
+    constraints.bases = shapes
+        .type_bases()
         .into_iter()
-        .map(|i| runtime::Invariant {
-            domain_resource: i.path.split('.').count() == 1
-                && i.from.as_deref()
-                    == Some("http://hl7.org/fhir/StructureDefinition/DomainResource"),
-            path: relative_path(&i.path),
-            slice: i.slice,
-            key: i.key,
-            severity: i.severity,
-            human: i.human,
-            expression: i.expression,
-        })
+        .map(|(name, base)| (name.to_owned(), base.unwrap_or_default().to_owned()))
         .collect();
-    (table, notes)
+    Ok(constraints)
+}
+
+/// The constraint tables of a crate of profiles: one per resource profile
+/// at `urls`, without what the profiled type's own table checks.
+pub fn profile_crate_constraints(
+    set: &PackageSet,
+    shapes: &Shapes,
+    urls: &[&str],
+) -> crate::Result<CrateConstraints> {
+    let mut constraints = CrateConstraints::default();
+    let mut type_tables: std::collections::HashMap<String, Vec<runtime::Invariant>> =
+        std::collections::HashMap::new();
+    for url in urls {
+        let definition = set.resolve_as::<StructureDefinition>(url)?;
+        let base = match type_tables.entry(definition.type_.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let type_url = format!(
+                    "http://hl7.org/fhir/StructureDefinition/{}",
+                    definition.type_
+                );
+                let base = set.resolve_as::<StructureDefinition>(&type_url)?;
+                e.insert(table_of(&base, shapes).0)
+            }
+        };
+        let (invariants, _) = invariants_of(&definition, shapes);
+        constraints.add((*url).to_owned(), invariants, base);
+    }
+    constraints.tables.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(constraints)
+}
+
+/// The resource and datatype definitions of the core package `core`.
+fn base_definitions(
+    set: &PackageSet,
+    core: &PackageId,
+) -> crate::Result<Vec<std::sync::Arc<StructureDefinition>>> {
+    let mut definitions = Vec::new();
+    for r in set.resources_of_type("StructureDefinition") {
+        if set.package_of(r).id() != core {
+            continue;
+        }
+        let definition = set.parse::<StructureDefinition>(r)?;
+        let is_type = definition.derivation.as_deref() == Some("specialization")
+            && matches!(definition.kind.as_str(), "complex-type" | "resource")
+            && !definition.is_abstract;
+        if is_type {
+            definitions.push(definition);
+        }
+    }
+    Ok(definitions)
 }
 
 /// The constraints of every resource and datatype of the core package
@@ -319,17 +475,7 @@ pub fn base_invariants(
 ) -> crate::Result<(runtime::Invariants, Vec<Note>)> {
     let mut invariants = runtime::Invariants::new();
     let mut all_notes = Vec::new();
-    for r in set.resources_of_type("StructureDefinition") {
-        if set.package_of(r).id() != core {
-            continue;
-        }
-        let definition = set.parse::<StructureDefinition>(r)?;
-        let is_type = definition.derivation.as_deref() == Some("specialization")
-            && matches!(definition.kind.as_str(), "complex-type" | "resource")
-            && !definition.is_abstract;
-        if !is_type {
-            continue;
-        }
+    for definition in base_definitions(set, core)? {
         let (table, notes) = table_of(&definition, shapes);
         invariants.insert(&definition.type_, table);
         all_notes.extend(notes);

@@ -237,7 +237,9 @@ pub fn check_crate_name(name: &str) -> std::result::Result<&str, String> {
 /// of the set's root package.
 pub fn generate_base_crate(set: &PackageSet, options: &CrateOptions) -> Result<CrateFiles> {
     let space = build_base_types(set)?;
-    emit_crate(&space, options)
+    let shapes = crate::shapes::shapes_of(&space)?;
+    let constraints = crate::constraints::base_crate_constraints(set, &space.package, shapes)?;
+    emit_crate(&space, &constraints, options)
 }
 
 /// The files of the crate for the set's root package: the base types for the
@@ -264,17 +266,22 @@ pub fn generate_profile_crate(
     let reused = reused_crates(set, &base, &options.reuse)?;
     let space = build_profile_types_selected(set, &base, None, &reused)?;
     let tables = crate::rules::embedded_tables(set, &space, &reused)?;
-    let files = emit_profile_crate(&space, &tables, options)?;
+    let shapes = crate::shapes::shapes_of(&base)?;
+    let constraints =
+        crate::constraints::profile_crate_constraints(set, shapes, &resource_profiles(&space))?;
+    let files = emit_profile_crate(&space, &tables, &constraints, options)?;
     let mut warnings = space.warnings;
-    warnings.extend(constraint_notes(set, &base)?);
+    warnings.extend(constraint_notes(set, shapes)?);
     Ok((files, warnings))
 }
 
 /// The constraints of the root package's profiles and extensions that are
 /// wrong for their element model (they name an element their context does
 /// not have, or do not parse): one warning each, naming the constraint.
-fn constraint_notes(set: &PackageSet, base: &crate::ir::TypeSpace) -> Result<Vec<String>> {
-    let shapes = crate::shapes::shapes_of(base)?;
+fn constraint_notes(
+    set: &PackageSet,
+    shapes: &fhirgen_runtime::shape::Shapes,
+) -> Result<Vec<String>> {
     let mut notes = Vec::new();
     for r in set.resources_of_type("StructureDefinition") {
         if set.package_of(r).id() != set.root().id() {
@@ -293,6 +300,16 @@ fn constraint_notes(set: &PackageSet, base: &crate::ir::TypeSpace) -> Result<Vec
         }));
     }
     Ok(notes)
+}
+
+/// The URLs of the resource profiles a crate of profiles has types for.
+pub(crate) fn resource_profiles(space: &crate::ir::ProfileSpace) -> Vec<&str> {
+    space
+        .profiles
+        .iter()
+        .filter(|p| p.kind == crate::ir::ProfileKind::Resource)
+        .map(|p| p.url.as_str())
+        .collect()
 }
 
 /// What each crate of `reuse` whose package is a dependency in `set` has:

@@ -112,9 +112,12 @@ pub fn shapes_of(space: &TypeSpace) -> Result<&'static Shapes> {
         types.push((s.name.clone(), elements));
     }
     // Backbone elements (`PatientContact`) are types of their own here.
+    // (`space.bases` is sorted; what is added goes after it, so each
+    // lookup is in the sorted part.)
     let mut bases = space.bases.clone();
+    let known = bases.len();
     for (name, _) in &types {
-        if bases
+        if bases[..known]
             .binary_search_by(|(n, _)| n.as_str().cmp(name))
             .is_err()
         {

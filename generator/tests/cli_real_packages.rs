@@ -663,7 +663,7 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
     assert!(
         output
             .stderr
-            .contains("fhir-r4: 194 files checked, 0 differ"),
+            .contains("fhir-r4: 195 files checked, 0 differ"),
         "{}",
         output.stderr
     );
@@ -696,7 +696,7 @@ fn generate_checks_the_repository_and_writes_a_crate_anywhere() {
     assert!(
         output
             .stderr
-            .contains("r4-core-4-0-1: 1833 types, 194 files, 194 written, 0 removed, 0 notes"),
+            .contains("r4-core-4-0-1: 1833 types, 195 files, 195 written, 0 removed, 0 notes"),
         "{}",
         output.stderr
     );

@@ -103,7 +103,10 @@ fn emitted_code_for_each_construct() {
         reuse: Vec::new(),
         publish: true,
     };
-    let crate_files = emit_crate(&space, &options).unwrap();
+    let shapes = fhirgen::shapes::shapes_of(&space).unwrap();
+    let constraints =
+        fhirgen::constraints::base_crate_constraints(&set, &space.package, shapes).unwrap();
+    let crate_files = emit_crate(&space, &constraints, &options).unwrap();
     let names: Vec<&String> = crate_files.keys().collect();
     insta::assert_debug_snapshot!("fixture_files", names);
     insta::assert_snapshot!("fixture_thing_rs", crate_files["src/resources/thing.rs"]);

@@ -83,6 +83,7 @@ fn a_differential_only_ig_becomes_a_crate() {
     assert_eq!(
         listing,
         [
+            "constraints.rs",
             "extensions/mod.rs",
             "extensions/preferred_contact_time_extension.rs",
             "lib.rs",

@@ -222,6 +222,7 @@ fn profile(input: &DeriveInput) -> syn::Result<Tokens> {
 ///
 /// ```ignore
 /// #[derive(fhirgen_macros::FhirObject)]
+/// #[fhir(type_code = "Coding")]
 /// pub struct Coding {
 ///     #[fhir(json = "id", plain = "Id")]
 ///     pub id: Option<String>,
@@ -310,7 +311,20 @@ fn fhir_object(input: &DeriveInput) -> syn::Result<Tokens> {
             io,
         });
     }
-    Ok(object_impl(&input.ident, &objects))
+    // `#[fhir(type_code = "Coding")]` on the struct: the FHIR type, which
+    // lets FHIRPath walk its elements (constraints).
+    let mut type_code = None;
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("fhir")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("type_code") {
+                type_code = Some(meta.value()?.parse::<LitStr>()?.value());
+                Ok(())
+            } else {
+                Err(meta.error("expected `type_code = \"...\"`"))
+            }
+        })?;
+    }
+    Ok(object_impl(&input.ident, &objects, type_code.as_deref()))
 }
 
 enum FieldRole {

@@ -55,12 +55,14 @@ pub fn empty_value(shape: Shape) -> TokenStream {
     }
 }
 
-/// `impl Empty` and `impl Object` for `name`.
-pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
+/// `impl Empty` and `impl Object` for `name`, the FHIR type `type_code`
+/// (`HumanName`; without it, FHIRPath cannot walk the type's elements).
+pub fn object_impl(name: &Ident, fields: &[ObjectField], type_code: Option<&str>) -> TokenStream {
     let mut next: u16 = 0;
     let mut arms = Vec::new();
     let mut required = Vec::new();
     let mut writes = Vec::new();
+    let mut elements = Vec::new();
     let mut finish = Vec::new();
     let mut uses_seen = false;
     let mut empty = Vec::new();
@@ -84,6 +86,11 @@ pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
                 } else {
                     quote!(w.plain_field(#json, &self.#field);)
                 });
+                elements.push(if f.required() {
+                    quote!(e.required_plain(#json, &self.#field, ::fhirgen_runtime::Kind::#kind);)
+                } else {
+                    quote!(e.plain(#json, &self.#field, ::fhirgen_runtime::Kind::#kind);)
+                });
             }
             FieldIo::Primitive { kind } => {
                 arms.push((
@@ -95,6 +102,9 @@ pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
                     quote!(r.element_field(&mut self.#field)?),
                 ));
                 writes.push(quote!(w.primitive_field(#json, &self.#field);));
+                elements.push(
+                    quote!(e.primitive(#json, &self.#field, ::fhirgen_runtime::Kind::#kind);),
+                );
                 if f.list() {
                     finish.push(
                         quote!(::fhirgen_runtime::__private::empty_primitive(#json, &self.#field)?;),
@@ -104,10 +114,12 @@ pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
             FieldIo::Object => {
                 arms.push((json.clone(), quote!(r.object_field(&mut self.#field)?)));
                 writes.push(quote!(w.object_field(#json, &self.#field);));
+                elements.push(quote!(e.object(#json, &self.#field);));
             }
             FieldIo::Resource => {
                 arms.push((json.clone(), quote!(r.resource_field(&mut self.#field)?)));
                 writes.push(quote!(w.resource_field(#json, &self.#field);));
+                elements.push(quote!(e.resource(#json, &self.#field);));
             }
             FieldIo::Choice { keys } => {
                 let numbers: Vec<u16> = (next..next + keys.len() as u16).collect();
@@ -127,6 +139,11 @@ pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
                 } else {
                     quote!(w.choice_field(&self.#field);)
                 });
+                elements.push(if f.required() {
+                    quote!(e.required_choice(#json, &self.#field);)
+                } else {
+                    quote!(e.choice(#json, &self.#field);)
+                });
             }
         }
         next = arms.len() as u16;
@@ -144,6 +161,8 @@ pub fn object_impl(name: &Ident, fields: &[ObjectField]) -> TokenStream {
             writes,
             finish,
             uses_seen,
+            type_code: type_code.map(str::to_owned),
+            elements,
         },
     )
 }
@@ -162,6 +181,10 @@ pub struct ObjectParts {
     pub finish: Vec<TokenStream>,
     /// Whether some arm reads `seen` (a required choice).
     pub uses_seen: bool,
+    /// The FHIR type, when known: then `elements` give each element to
+    /// FHIRPath (`e.object("name", &self.name);`...).
+    pub type_code: Option<String>,
+    pub elements: Vec<TokenStream>,
 }
 
 /// `impl Empty` and `impl Object` for `name` from its pieces.
@@ -173,6 +196,8 @@ pub fn impls(name: &Ident, parts: ObjectParts) -> TokenStream {
         writes,
         finish,
         uses_seen,
+        type_code,
+        elements,
     } = parts;
     let arm_tokens = arms.iter().enumerate().map(|(i, (key, call))| {
         let n = i as u16;
@@ -182,6 +207,18 @@ pub fn impls(name: &Ident, parts: ObjectParts) -> TokenStream {
         quote!(seen)
     } else {
         quote!(_seen)
+    };
+    let element_access = match type_code {
+        Some(type_code) => quote! {
+            fn type_code(&self) -> &'static str {
+                #type_code
+            }
+
+            fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+                #(#elements)*
+            }
+        },
+        None => quote!(),
     };
     let finish = if finish.is_empty() {
         quote!()
@@ -223,6 +260,8 @@ pub fn impls(name: &Ident, parts: ObjectParts) -> TokenStream {
             }
 
             #finish
+
+            #element_access
         }
     }
 }

@@ -112,6 +112,10 @@ impl<T: CodeEnum> PrimitiveValue for T {
     fn write(&self, w: &mut Writer) {
         w.string_value(self.code());
     }
+
+    fn fhirpath(&self, _: Kind) -> Option<fhirgen_fhirpath::Value> {
+        Some(fhirgen_fhirpath::Value::String(self.code().to_owned()))
+    }
 }
 
 /// What a `code` element holds: any code (`String`), or a code enum.

@@ -17,6 +17,8 @@ pub enum IssueCode {
     /// Otherwise invalid against the specification or a profile (the parent
     /// of the codes above): too many items, a wrong reference target.
     Invalid,
+    /// A constraint (invariant) of the type or profile does not hold.
+    Invariant,
     /// Not a problem of the resource: something that could not be checked
     /// (a slice told by a value set that does not expand offline).
     Informational,
@@ -31,6 +33,7 @@ impl IssueCode {
             IssueCode::Value => "value",
             IssueCode::CodeInvalid => "code-invalid",
             IssueCode::Invalid => "invalid",
+            IssueCode::Invariant => "invariant",
             IssueCode::Informational => "informational",
         }
     }

@@ -3,12 +3,12 @@
 
 use fhirgen_fhirpath::Lookup;
 use fhirgen_fhirpath::model::UnknownElement;
-use fhirgen_fhirpath::temporal::{DateTime, Time};
 use fhirgen_fhirpath::{Model, Value};
 
 use crate::Kind;
 use crate::shape::{ElementKind, ElementShape, Shapes, TypeShape};
 use crate::tree::Json;
+use crate::typed::text_value;
 
 /// The codes of value sets, for `memberOf()`: whether `(system, code)`
 /// is in the value set, `None` when it cannot be told (no offline expansion).
@@ -316,24 +316,12 @@ impl<'a> Model for FhirJson<'a> {
     fn value(&self, node: &Element<'a>) -> Option<Value> {
         let kind = node.kind?;
         let json = node.value?;
-        Some(match (kind, json) {
-            (Kind::Boolean, Json::Bool(b)) => Value::Boolean(*b),
-            (Kind::Integer | Kind::UnsignedInt | Kind::PositiveInt, Json::Number(n)) => {
-                Value::Integer(n.parse().ok()?)
-            }
-            (Kind::Decimal, Json::Number(n)) => Value::Decimal(
-                n.parse()
-                    .or_else(|_| rust_decimal::Decimal::from_scientific(n))
-                    .ok()?,
-            ),
-            (Kind::Date, Json::String(s)) => Value::Date(DateTime::parse(s)?.0),
-            (Kind::DateTime | Kind::Instant, Json::String(s)) => {
-                Value::DateTime(DateTime::parse(s)?.0)
-            }
-            (Kind::Time, Json::String(s)) => Value::Time(Time::parse(s)?),
-            (_, Json::String(s)) => Value::String(s.to_string()),
-            _ => return None,
-        })
+        match json {
+            Json::Bool(b) if kind == Kind::Boolean => Some(Value::Boolean(*b)),
+            Json::Number(n) if kind.is_number() => text_value(kind, n),
+            Json::String(s) if !kind.is_number() && kind != Kind::Boolean => text_value(kind, s),
+            _ => None,
+        }
     }
 
     fn has_value(&self, node: &Element<'a>) -> bool {

@@ -10,14 +10,19 @@
 //! evaluates to `true`; one that needs what the program lacks (a
 //! terminology service) is reported once as information.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
-use fhirgen_fhirpath::{Environment, Expression, Item};
+use fhirgen_fhirpath::{Environment, Expression, Item, Model};
 
+use crate::error::{Error, Issue, IssueCode};
 use crate::fhirpath::{Element, FhirJson, Terminology};
+use crate::object::Object;
 use crate::shape::Shapes;
 use crate::tree::Json;
+use crate::typed::{Node, TypeBases, Typed};
 
 /// How a failed constraint is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,15 +31,22 @@ pub enum Severity {
     Warning,
 }
 
-/// One constraint, parsed.
+/// A constraint: its key, severity, words and expression.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub key: Cow<'static, str>,
+    pub severity: Severity,
+    pub human: Cow<'static, str>,
+    pub expression: Expression<'static>,
+}
+
+/// One constraint where it applies, parsed.
 #[derive(Clone, Debug)]
 pub struct Invariant {
-    pub key: String,
-    pub severity: Severity,
-    pub human: String,
+    pub rule: Rule,
     /// The element it sits on, relative to the table's type (`""` for the
     /// root, `contact`, `value` for `value[x]`).
-    pub path: String,
+    pub path: Cow<'static, str>,
     /// It comes from DomainResource (`dom-2`..`dom-6`): about a resource's
     /// own contained resources, and its narrative, which a contained
     /// resource does not have (DomainResource.text); not checked on a
@@ -43,7 +55,6 @@ pub struct Invariant {
     /// For a slice's constraint: the condition an item meets to be in the
     /// slice; other items are not checked.
     pub slice: Option<Expression<'static>>,
-    pub expression: Expression<'static>,
 }
 
 /// What a check found at one element.
@@ -58,30 +69,82 @@ pub struct Finding {
     pub message: String,
 }
 
-/// Constraints by table: a type name or a profile URL.
+/// Where the walk finds tables: by type name (`Period`) or profile URL.
+pub trait Tables {
+    fn table(&self, name: &str) -> Option<&Table>;
+}
+
+impl Finding {
+    /// The finding as an error or issue (`code`: invariant, or
+    /// informational for a constraint that could not be evaluated).
+    pub fn to_issue(&self) -> Issue {
+        let code = match self.severity {
+            Some(_) => IssueCode::Invariant,
+            None => IssueCode::Informational,
+        };
+        Error::new(self.path.clone(), self.message.clone()).with_code(code)
+    }
+}
+
+/// For a strict read: the first constraint of severity error that fails,
+/// as the read's error (warnings and notes are not an error; see
+/// [`lenient`]).
+pub fn strict(findings: Vec<Finding>) -> Result<(), Error> {
+    match findings
+        .iter()
+        .find(|f| f.severity == Some(Severity::Error))
+    {
+        Some(finding) => Err(finding.to_issue()),
+        None => Ok(()),
+    }
+}
+
+/// For a lenient read: a failed constraint of severity error is the read's
+/// error, as in a strict read; warnings and notes become issues.
+pub fn lenient(findings: Vec<Finding>, issues: &mut Vec<Issue>) -> Result<(), Error> {
+    if let Some(finding) = findings
+        .iter()
+        .find(|f| f.severity == Some(Severity::Error))
+    {
+        return Err(finding.to_issue());
+    }
+    issues.extend(findings.iter().map(Finding::to_issue));
+    Ok(())
+}
+
+/// Constraints by table: a type name or a profile URL, built at run time
+/// (`fhirgen validate` reads them from the packages).
 #[derive(Default)]
 pub struct Invariants {
     tables: HashMap<String, Table>,
 }
 
 /// One table's constraints, indexed by the element they sit on.
-struct Table {
+pub struct Table {
     invariants: Vec<Invariant>,
-    /// Element path -> the constraints on it.
-    at: HashMap<String, Vec<usize>>,
-    /// Every element path with a constraint on it or below it.
-    reaches: HashSet<String>,
+    /// Every element path with a constraint on it or below it, numbered.
+    paths: HashMap<String, u32>,
+    /// By path number: the path, and the constraints on that element.
+    at: Vec<(String, Vec<usize>)>,
 }
 
 impl Table {
-    fn new(invariants: Vec<Invariant>) -> Self {
-        let mut at: HashMap<String, Vec<usize>> = HashMap::new();
-        let mut reaches = HashSet::new();
+    pub fn new(invariants: Vec<Invariant>) -> Self {
+        let mut paths: HashMap<String, u32> = HashMap::new();
+        let mut at: Vec<(String, Vec<usize>)> = Vec::new();
         for (index, invariant) in invariants.iter().enumerate() {
-            at.entry(invariant.path.clone()).or_default().push(index);
-            let mut path = invariant.path.as_str();
+            let mut path = invariant.path.as_ref();
+            let mut own = true;
             loop {
-                reaches.insert(path.to_owned());
+                let next = paths.len() as u32;
+                let id = *paths.entry(path.to_owned()).or_insert(next);
+                if id as usize == at.len() {
+                    at.push((path.to_owned(), Vec::new()));
+                }
+                if own {
+                    at[id as usize].1.push(index);
+                    own = false;
+                }
                 match path.rsplit_once('.') {
                     Some((parent, _)) => path = parent,
                     None if !path.is_empty() => path = "",
@@ -91,26 +154,104 @@ impl Table {
         }
         Table {
             invariants,
+            paths,
             at,
-            reaches,
         }
     }
 
-    /// The constraints on the element at `path`.
-    fn on(&self, path: &str) -> impl Iterator<Item = &Invariant> {
-        self.at
-            .get(path)
-            .into_iter()
-            .flatten()
+    /// The number of the root's path, if anything is checked.
+    fn root(&self) -> Option<u32> {
+        self.paths.get("").copied()
+    }
+
+    /// The constraints on the element numbered `path`.
+    fn on(&self, path: u32) -> impl Iterator<Item = &Invariant> {
+        self.at[path as usize]
+            .1
+            .iter()
             .map(|&i| &self.invariants[i])
     }
 }
 
-/// One table applying at an element, and the element's path within it.
-#[derive(Clone)]
+/// A table written out by the generator: built into its index on first use.
+pub struct StaticTable {
+    invariants: &'static [Invariant],
+    table: OnceLock<Table>,
+}
+
+impl StaticTable {
+    pub const fn new(invariants: &'static [Invariant]) -> Self {
+        StaticTable {
+            invariants,
+            table: OnceLock::new(),
+        }
+    }
+
+    pub fn get(&self) -> &Table {
+        self.table
+            .get_or_init(|| Table::new(self.invariants.to_vec()))
+    }
+}
+
+/// The constraint tables and type hierarchy of a generated crate: its own
+/// tables (by type name or profile URL) and those of the crate it builds on.
+pub struct Catalog {
+    tables: fn(&str) -> Option<&'static StaticTable>,
+    bases: &'static TypeBases,
+    base: Option<&'static Catalog>,
+}
+
+impl Catalog {
+    /// A crate of base types: its tables and its type hierarchy.
+    pub const fn new(
+        tables: fn(&str) -> Option<&'static StaticTable>,
+        bases: &'static TypeBases,
+    ) -> Self {
+        Catalog {
+            tables,
+            bases,
+            base: None,
+        }
+    }
+
+    /// A crate of profiles over the crate `base` describes.
+    pub const fn over(
+        tables: fn(&str) -> Option<&'static StaticTable>,
+        base: &'static Catalog,
+    ) -> Self {
+        Catalog {
+            tables,
+            bases: base.bases,
+            base: Some(base),
+        }
+    }
+
+    /// The type hierarchy.
+    pub fn bases(&self) -> &'static TypeBases {
+        self.bases
+    }
+}
+
+impl Tables for Catalog {
+    fn table(&self, name: &str) -> Option<&Table> {
+        match (self.tables)(name) {
+            Some(table) => Some(table.get()),
+            None => self.base?.table(name),
+        }
+    }
+}
+
+impl Tables for Invariants {
+    fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.get(name)
+    }
+}
+
+/// One table applying at an element, and the element's path number in it.
+#[derive(Clone, Copy)]
 struct Context<'i> {
     table: &'i Table,
-    path: String,
+    path: u32,
 }
 
 impl Invariants {
@@ -149,175 +290,312 @@ impl Invariants {
         let Some(element) = model.element(resource) else {
             return Vec::new();
         };
-        let mut contexts = Vec::new();
-        if let Some(table) = self.tables.get(model_type(&model, &element)) {
-            contexts.push(Context {
-                table,
-                path: String::new(),
-            });
-        }
-        for profile in profiles {
-            if let Some(table) = self.tables.get(*profile) {
-                contexts.push(Context {
-                    table,
-                    path: String::new(),
-                });
-            }
-        }
-        // One environment for the walk: the checker has judged every name
-        // against the element model; at run time a name a resource's actual
-        // type lacks (`contained` of a Binary `%rootResource`) is empty, not an
-        // error.
-        let mut environment = Environment::new(&model);
-        environment.strict = false;
-        environment.set_variable("rootResource", vec![Item::Node(element.clone())]);
-        let mut walk = Walk {
-            invariants: self,
-            model: &model,
-            environment,
-            resource: None,
-            path: String::new(),
-            findings: Vec::new(),
-            unsupported: HashSet::new(),
-        };
-        walk.path.push_str(model_type(&model, &element));
-        walk.element(&element, &element, contexts, true, None);
-        walk.findings
+        let mut findings = Vec::new();
+        let path = model.type_name(&element).to_owned();
+        check_in(self, &model, element, profiles, path, &mut findings);
+        findings
     }
 }
 
-fn model_type<'m>(model: &'m FhirJson<'_>, element: &'m Element<'_>) -> &'m str {
-    use fhirgen_fhirpath::Model;
-    model.type_name(element)
+/// Checks a typed resource (as read, or built in code) against its type's
+/// constraints and those of the profiles at `profiles`, the tables coming
+/// from `catalog`; a Bundle's entries are each checked as a resource of
+/// their own (their references resolve in the Bundle).
+pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
+    let root = Node::Object(resource);
+    let model = Typed::new(catalog.bases(), root);
+    let mut findings = Vec::new();
+    check_document(
+        catalog,
+        &model,
+        root,
+        profiles,
+        resource.type_code().to_owned(),
+        0,
+        &mut findings,
+    );
+    findings
 }
 
-struct Walk<'w, 'a> {
-    invariants: &'w Invariants,
-    model: &'w FhirJson<'a>,
+fn check_document<'a>(
+    catalog: &Catalog,
+    model: &Typed<'a>,
+    resource: Node<'a>,
+    profiles: &[&str],
+    path: String,
+    depth: usize,
+    findings: &mut Vec<Finding>,
+) {
+    check_in(catalog, model, resource, profiles, path.clone(), findings);
+    if model.type_name(&resource) != "Bundle" {
+        return;
+    }
+    if depth >= crate::MAX_DEPTH {
+        findings.push(Finding {
+            key: String::new(),
+            severity: None,
+            path,
+            message: format!(
+                "Bundles nested more than {} deep: the constraints of the inner ones are not checked",
+                crate::MAX_DEPTH
+            ),
+        });
+        return;
+    }
+    let mut entries = Vec::new();
+    let _ = model.children(&resource, "entry", &mut entries);
+    for (index, entry) in entries.iter().enumerate() {
+        let mut inner = Vec::new();
+        let _ = model.children(entry, "resource", &mut inner);
+        for resource in inner {
+            let at = format!("{path}.entry[{index}].resource");
+            check_document(catalog, model, resource, &[], at, depth + 1, findings);
+        }
+    }
+}
+
+/// What the walk needs of a model beyond FHIRPath's.
+pub trait Document: Model {
+    /// Whether a node is a resource (the root, `contained`, an entry's).
+    fn is_resource(&self, node: &Self::Node) -> bool;
+
+    /// Appends each child of `node` in document order, with its name and
+    /// whether the element repeats; false when the node cannot tell its
+    /// children (a hand-written type without element access).
+    fn named_children<'s>(
+        &'s self,
+        node: &Self::Node,
+        out: &mut Vec<(&'s str, bool, Self::Node)>,
+    ) -> bool;
+
+    /// Whether two nodes are the same resource (`%resource` is set again
+    /// only when it changes).
+    fn same_resource(&self, a: &Self::Node, b: &Self::Node) -> bool;
+}
+
+impl<'a> Document for FhirJson<'a> {
+    fn is_resource(&self, node: &Element<'a>) -> bool {
+        FhirJson::is_resource(self, node)
+    }
+
+    fn named_children<'s>(
+        &'s self,
+        node: &Element<'a>,
+        out: &mut Vec<(&'s str, bool, Element<'a>)>,
+    ) -> bool {
+        for (name, repeats, children) in FhirJson::named_children(self, node) {
+            out.extend(children.into_iter().map(|c| (name, repeats, c)));
+        }
+        true
+    }
+
+    fn same_resource(&self, a: &Element<'a>, b: &Element<'a>) -> bool {
+        match (a.json(), b.json()) {
+            (Some(a), Some(b)) => std::ptr::eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+}
+
+impl<'a> Document for Typed<'a> {
+    fn is_resource(&self, node: &Node<'a>) -> bool {
+        Typed::is_resource(self, node)
+    }
+
+    fn named_children<'s>(
+        &'s self,
+        node: &Node<'a>,
+        out: &mut Vec<(&'s str, bool, Node<'a>)>,
+    ) -> bool {
+        let mut children = Vec::new();
+        let known = self.collect(node, None, &mut children);
+        out.extend(children.into_iter().map(|c| (c.name, c.repeats, c.node)));
+        known
+    }
+
+    fn same_resource(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
+        match (a, b) {
+            (Node::Object(a), Node::Object(b)) => {
+                std::ptr::addr_eq(*a as *const dyn Object, *b as *const dyn Object)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Checks one resource of a document: its type's table and `profiles`'.
+fn check_in<M: Document>(
+    tables: &dyn Tables,
+    model: &M,
+    resource: M::Node,
+    profiles: &[&str],
+    path: String,
+    findings: &mut Vec<Finding>,
+) {
+    let mut contexts = Vec::new();
+    let names = std::iter::once(model.type_name(&resource)).chain(profiles.iter().copied());
+    for name in names {
+        if let Some(table) = tables.table(name)
+            && let Some(root) = table.root()
+        {
+            contexts.push(Context { table, path: root });
+        }
+    }
+    // One environment for the walk: the checker has judged every name
+    // against the element model; at run time a name a resource's actual
+    // type lacks (`contained` of a Binary `%rootResource`) is empty, not an
+    // error.
+    let mut environment = Environment::new(model);
+    environment.strict = false;
+    environment.set_variable("rootResource", vec![Item::Node(resource.clone())]);
+    let mut walk = Walk {
+        tables,
+        model,
+        environment,
+        resource: None,
+        path,
+        findings: std::mem::take(findings),
+        unsupported: HashSet::new(),
+        buffer: String::new(),
+    };
+    walk.element(&resource, &resource, contexts, true, None);
+    *findings = walk.findings;
+}
+
+struct Walk<'w, M: Document> {
+    tables: &'w dyn Tables,
+    model: &'w M,
     /// `%rootResource` is the resource checked (a Bundle entry's resource is
     /// its own root), `%resource` the one an element is in (itself or
     /// contained).
-    environment: Environment<'w, FhirJson<'a>>,
-    /// The JSON of the resource `%resource` is now set to.
-    resource: Option<&'a Json>,
+    environment: Environment<'w, M>,
+    /// The resource `%resource` is now set to.
+    resource: Option<M::Node>,
     /// Where the walk is, as a FHIRPath (`Patient.name[0]`): written out
     /// only for a finding.
     path: String,
     findings: Vec<Finding>,
     /// Constraints already reported as not evaluable.
     unsupported: HashSet<String>,
+    /// Room to spell a child's path in a table.
+    buffer: String,
 }
 
-impl<'w, 'a> Walk<'w, 'a> {
+impl<'w, M: Document> Walk<'w, M> {
     /// Checks `node` and walks its children; `skip` names a child not to
     /// enter (a Bundle entry's `resource`, checked on its own).
     fn element(
         &mut self,
-        node: &Element<'a>,
-        resource: &Element<'a>,
+        node: &M::Node,
+        resource: &M::Node,
         contexts: Vec<Context<'w>>,
         top: bool,
         skip: Option<&str>,
     ) {
+        let contained = !top && self.model.is_resource(node);
         let mut done: Vec<&str> = Vec::new();
-        let contained = self.model.is_resource(node) && !top;
         for context in &contexts {
             for invariant in context
                 .table
-                .on(&context.path)
+                .on(context.path)
                 .filter(|i| !(contained && i.domain_resource))
             {
-                if !done.contains(&invariant.key.as_str()) {
-                    done.push(&invariant.key);
+                if !done.contains(&invariant.rule.key.as_ref()) {
+                    done.push(&invariant.rule.key);
                     self.evaluate(invariant, node, resource);
                 }
             }
         }
-        let bundle = top && model_type(self.model, node) == "Bundle";
-        for (name, repeats, children) in self.model.named_children(node) {
-            if skip == Some(name) {
+        let bundle = top && self.model.type_name(node) == "Bundle";
+        let mut children = Vec::new();
+        if !self.model.named_children(node, &mut children) {
+            self.findings.push(Finding {
+                key: String::new(),
+                severity: None,
+                path: self.path.clone(),
+                message: format!(
+                    "the constraints below {} are not checked: its Rust type does not give its elements",
+                    self.path
+                ),
+            });
+            return;
+        }
+        let mut index = 0;
+        let mut previous: Option<&str> = None;
+        for (name, repeats, child) in &children {
+            index = if previous == Some(*name) {
+                index + 1
+            } else {
+                0
+            };
+            previous = Some(name);
+            if skip == Some(*name) {
                 continue;
             }
-            for (index, child) in children.iter().enumerate() {
-                let mark = self.path.len();
-                self.path.push('.');
-                self.path.push_str(name);
-                if repeats {
-                    let _ = write!(self.path, "[{index}]");
-                }
-                if bundle && name == "entry" {
-                    let inner = self.child_contexts(child, name, &contexts);
-                    self.element(child, resource, inner, false, Some("resource"));
-                } else {
-                    self.child(child, name, resource, &contexts);
-                }
-                self.path.truncate(mark);
+            let mark = self.path.len();
+            self.path.push('.');
+            self.path.push_str(name);
+            if *repeats {
+                let _ = write!(self.path, "[{index}]");
             }
+            if bundle && *name == "entry" {
+                let inner = self.child_contexts(child, name, &contexts);
+                self.element(child, resource, inner, false, Some("resource"));
+            } else if self.model.is_resource(child) {
+                // A contained resource: its own type's constraints, with itself as %resource.
+                let inner = self.type_context(child).into_iter().collect();
+                self.element(child, child, inner, false, None);
+            } else {
+                let inner = self.child_contexts(child, name, &contexts);
+                self.element(child, resource, inner, false, None);
+            }
+            self.path.truncate(mark);
         }
+    }
+
+    /// The table of a node's own type, at its root.
+    fn type_context(&self, node: &M::Node) -> Option<Context<'w>> {
+        let table = self.tables.table(self.model.type_name(node))?;
+        Some(Context {
+            table,
+            path: table.root()?,
+        })
     }
 
     fn child_contexts(
-        &self,
-        child: &Element<'a>,
+        &mut self,
+        child: &M::Node,
         name: &str,
         contexts: &[Context<'w>],
     ) -> Vec<Context<'w>> {
-        let mut inner: Vec<Context<'w>> = contexts
-            .iter()
-            .map(|c| Context {
-                table: c.table,
-                path: if c.path.is_empty() {
-                    name.to_owned()
-                } else {
-                    format!("{}.{name}", c.path)
-                },
-            })
-            .filter(|c| c.table.reaches.contains(&c.path))
-            .collect();
-        // The element's datatype brings its own constraints (`Period`'s per-1).
-        if let Some(table) = self.invariants.tables.get(model_type(self.model, child)) {
-            inner.push(Context {
-                table,
-                path: String::new(),
-            });
+        let mut inner = Vec::new();
+        for context in contexts {
+            let parent = context.table.at[context.path as usize].0.as_str();
+            self.buffer.clear();
+            if !parent.is_empty() {
+                self.buffer.push_str(parent);
+                self.buffer.push('.');
+            }
+            self.buffer.push_str(name);
+            if let Some(&path) = context.table.paths.get(self.buffer.as_str()) {
+                inner.push(Context {
+                    table: context.table,
+                    path,
+                });
+            }
         }
+        // The element's datatype brings its own constraints (`Period`'s per-1).
+        inner.extend(self.type_context(child));
         inner
     }
 
-    fn child(
-        &mut self,
-        child: &Element<'a>,
-        name: &str,
-        resource: &Element<'a>,
-        contexts: &[Context<'w>],
-    ) {
-        if self.model.is_resource(child) {
-            // A contained resource: its own type's constraints, with itself as %resource.
-            let contexts: Vec<Context<'w>> = self
-                .invariants
-                .tables
-                .get(model_type(self.model, child))
-                .map(|table| Context {
-                    table,
-                    path: String::new(),
-                })
-                .into_iter()
-                .collect();
-            self.element(child, child, contexts, false, None);
-            return;
-        }
-        let inner = self.child_contexts(child, name, contexts);
-        self.element(child, resource, inner, false, None);
-    }
-
-    fn evaluate(&mut self, invariant: &Invariant, node: &Element<'a>, resource: &Element<'a>) {
-        let json = resource.json();
-        let same = match (self.resource, json) {
-            (Some(a), Some(b)) => std::ptr::eq(a, b),
-            (a, b) => a.is_none() && b.is_none(),
-        };
+    fn evaluate(&mut self, invariant: &Invariant, node: &M::Node, resource: &M::Node) {
+        let same = self
+            .resource
+            .as_ref()
+            .is_some_and(|r| self.model.same_resource(r, resource));
         if !same {
-            self.resource = json;
+            self.resource = Some(resource.clone());
             self.environment
                 .set_variable("resource", vec![Item::Node(resource.clone())]);
         }
@@ -330,31 +608,32 @@ impl<'w, 'a> Walk<'w, 'a> {
         {
             return;
         }
-        match environment.check(&invariant.expression, vec![Item::Node(node.clone())]) {
+        let rule = &invariant.rule;
+        match environment.check(&rule.expression, vec![Item::Node(node.clone())]) {
             Ok(true) => {}
             Ok(false) => self.findings.push(Finding {
-                key: invariant.key.clone(),
-                severity: Some(invariant.severity),
+                key: rule.key.to_string(),
+                severity: Some(rule.severity),
                 path: self.path.clone(),
-                message: format!("{}: {}", invariant.key, invariant.human),
+                message: format!("{}: {}", rule.key, rule.human),
             }),
             Err(e) if e.unsupported => {
-                if self.unsupported.insert(invariant.key.clone()) {
+                if self.unsupported.insert(rule.key.to_string()) {
                     self.findings.push(Finding {
-                        key: invariant.key.clone(),
+                        key: rule.key.to_string(),
                         severity: None,
                         path: self.path.clone(),
-                        message: format!("{}: not checked: {}", invariant.key, e.message),
+                        message: format!("{}: not checked: {}", rule.key, e.message),
                     });
                 }
             }
             Err(e) => self.findings.push(Finding {
-                key: invariant.key.clone(),
-                severity: Some(invariant.severity),
+                key: rule.key.to_string(),
+                severity: Some(rule.severity),
                 path: self.path.clone(),
                 message: format!(
                     "{}: {} (the constraint fails to evaluate: {})",
-                    invariant.key, invariant.human, e.message
+                    rule.key, rule.human, e.message
                 ),
             }),
         }

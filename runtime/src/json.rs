@@ -5,6 +5,7 @@ use jiter::{Jiter, JiterError, Peek};
 use crate::error::{Error, Issue, IssueCode, Problem};
 use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing};
 use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
+use crate::typed::{Elements, Node};
 
 /// How deep objects and arrays may nest in FHIR JSON read as a tree
 /// ([`crate::tree::Json`]), as the JSON parser allows. FHIR's deepest real
@@ -655,6 +656,11 @@ impl<X: Object + Empty> Object for PrimitiveElement<X> {
         w.plain_field("id", &self.id);
         w.object_field("extension", &self.extension);
     }
+
+    fn elements<'a>(&'a self, e: &mut Elements<'a, '_>) {
+        e.plain("id", &self.id, Kind::String);
+        e.object("extension", &self.extension);
+    }
 }
 
 /// Where a field's JSON goes: implemented for the field shapes generated code
@@ -906,7 +912,7 @@ impl Writer {
         }
     }
 
-    fn primitive_element<V, X: Object>(&mut self, primitive: &Primitive<V, X>) {
+    pub(crate) fn primitive_element<V, X: Object>(&mut self, primitive: &Primitive<V, X>) {
         self.begin(b'{');
         if let Some(id) = primitive.id() {
             self.key("id");
@@ -928,6 +934,8 @@ impl Writer {
 pub trait AnyResource: Sized {
     fn read_any(r: &mut Reader<'_>) -> Result<Self, Error>;
     fn write_any(&self, w: &mut Writer);
+    /// The resource held.
+    fn as_object(&self) -> &dyn Object;
 }
 
 /// A resource of one type (a profile's, as `Bundle.entry:patient.resource`
@@ -940,12 +948,17 @@ impl<T: ResourceType + Empty + crate::DropOutOfLine> AnyResource for crate::Owne
     fn write_any(&self, w: &mut Writer) {
         w.resource(&**self);
     }
+
+    fn as_object(&self) -> &dyn Object {
+        &**self
+    }
 }
 
 /// The field shapes that hold resources of any type.
 pub trait ResourceSlot {
     fn read_resources(&mut self, r: &mut Reader<'_>) -> Result<(), Error>;
     fn write_resources(&self, name: &str, w: &mut Writer);
+    fn resource_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>);
 }
 
 impl<R: AnyResource> ResourceSlot for Option<R> {
@@ -958,6 +971,12 @@ impl<R: AnyResource> ResourceSlot for Option<R> {
         if let Some(resource) = self {
             w.key(name);
             resource.write_any(w);
+        }
+    }
+
+    fn resource_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        if let Some(resource) = self {
+            e.push(name, Node::Object(resource.as_object()), false);
         }
     }
 }
@@ -973,6 +992,12 @@ impl<R: AnyResource> ResourceSlot for Vec<R> {
     fn write_resources(&self, name: &str, w: &mut Writer) {
         w.array(name, self, |w, resource| resource.write_any(w));
     }
+
+    fn resource_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        for resource in self {
+            e.push(name, Node::Object(resource.as_object()), true);
+        }
+    }
 }
 
 /// The field shapes generated code writes.
@@ -983,12 +1008,24 @@ pub trait WriteSlot {
     fn write_primitives(&self, _: &str, _: &mut Writer) {
         unreachable!("not a primitive field")
     }
+    /// Gives the objects held to `e` (for FHIRPath).
+    fn object_nodes<'a>(&'a self, _: &'static str, _: &mut Elements<'a, '_>) {
+        unreachable!("not an object field")
+    }
+    /// Gives the primitives held to `e`, typed by `kind`.
+    fn primitive_nodes<'a>(&'a self, _: &'static str, _: Kind, _: &mut Elements<'a, '_>) {
+        unreachable!("not a primitive field")
+    }
 }
 
 impl<T: Object> WriteSlot for T {
     fn write_objects(&self, name: &str, w: &mut Writer) {
         w.key(name);
         w.object(self, None);
+    }
+
+    fn object_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        e.push(name, Node::Object(self), false);
     }
 }
 
@@ -999,17 +1036,33 @@ impl<T: Object> WriteSlot for Option<T> {
             w.object(value, None);
         }
     }
+
+    fn object_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        if let Some(value) = self {
+            e.push(name, Node::Object(value), false);
+        }
+    }
 }
 
 impl<T: Object> WriteSlot for Vec<T> {
     fn write_objects(&self, name: &str, w: &mut Writer) {
         w.array(name, self, |w, item| w.object(item, None));
     }
+
+    fn object_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        for item in self {
+            e.push(name, Node::Object(item), true);
+        }
+    }
 }
 
 impl<V: PrimitiveValue, X: Object> WriteSlot for Primitive<V, X> {
     fn write_primitives(&self, name: &str, w: &mut Writer) {
         w.primitive(name, self);
+    }
+
+    fn primitive_nodes<'a>(&'a self, name: &'static str, kind: Kind, e: &mut Elements<'a, '_>) {
+        e.push(name, Node::Primitive(self, kind), false);
     }
 }
 
@@ -1019,11 +1072,23 @@ impl<V: PrimitiveValue, X: Object> WriteSlot for Option<Primitive<V, X>> {
             w.primitive(name, primitive);
         }
     }
+
+    fn primitive_nodes<'a>(&'a self, name: &'static str, kind: Kind, e: &mut Elements<'a, '_>) {
+        if let Some(primitive) = self {
+            e.push(name, Node::Primitive(primitive, kind), false);
+        }
+    }
 }
 
 impl<V: PrimitiveValue, X: Object> WriteSlot for Vec<Primitive<V, X>> {
     fn write_primitives(&self, name: &str, w: &mut Writer) {
         w.primitive_list(name, self);
+    }
+
+    fn primitive_nodes<'a>(&'a self, name: &'static str, kind: Kind, e: &mut Elements<'a, '_>) {
+        for primitive in self {
+            e.push(name, Node::Primitive(primitive, kind), true);
+        }
     }
 }
 

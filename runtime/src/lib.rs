@@ -24,6 +24,7 @@ pub mod refine;
 pub mod shape;
 mod temporal;
 pub mod tree;
+pub mod typed;
 pub mod xml;
 
 pub use builder::{Missing, Set, from_pattern};
@@ -48,4 +49,13 @@ pub use temporal::{Date, DateTime, Instant, Precision, Time};
 pub mod __private {
     pub use crate::json::{ReadSlot, WriteSlot};
     pub use crate::object::{coded_primitive, empty_primitive, required_missing};
+
+    /// What generated constraint tables are written with.
+    pub mod constraints {
+        pub use crate::invariants::{Catalog, Invariant, Rule, Severity, StaticTable};
+        pub use fhirgen_fhirpath::ast::build::*;
+        pub use fhirgen_fhirpath::ast::{BinaryOp, Function, Node, TypeOp};
+        pub use fhirgen_fhirpath::temporal::{DateTime, Precision, Time};
+        pub use std::borrow::Cow;
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, IssueCode, Problem};
 use crate::json::{Reader, Writer};
+use crate::typed::Elements;
 
 /// Which of an object's JSON properties have been read (for duplicates and
 /// required elements). Generated code numbers each property of a type.
@@ -66,6 +67,20 @@ pub trait Object {
     fn finish(&self) -> Result<(), Problem> {
         Ok(())
     }
+
+    /// The FHIR type, as FHIRPath names it (`HumanName`, `Patient`,
+    /// `PatientContact` for a backbone element); a profile's type gives
+    /// the type it constrains.
+    fn type_code(&self) -> &'static str {
+        ""
+    }
+
+    /// Gives each element to `e` by its FHIR name (what
+    /// [`Object::write_fields`] writes), for FHIRPath. A type without it is
+    /// opaque: constraints below it are reported as not checked.
+    fn elements<'a>(&'a self, e: &mut Elements<'a, '_>) {
+        e.opaque();
+    }
 }
 
 /// A resource: an [`Object`] whose JSON carries `resourceType`.
@@ -86,6 +101,12 @@ pub trait Choice: Sized {
 
     /// Writes the property (and its `_name` part) for the variant held.
     fn write_choice(&self, w: &mut Writer);
+
+    /// Gives the variant held to `e` as the element `name` (`value`).
+    fn elements<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        let _ = name;
+        e.opaque();
+    }
 }
 
 /// The first required element of `object` that `seen` lacks.
@@ -118,6 +139,14 @@ impl<T: Object + ?Sized> Object for Box<T> {
 
     fn finish(&self) -> Result<(), Problem> {
         (**self).finish()
+    }
+
+    fn type_code(&self) -> &'static str {
+        (**self).type_code()
+    }
+
+    fn elements<'a>(&'a self, e: &mut Elements<'a, '_>) {
+        (**self).elements(e)
     }
 }
 

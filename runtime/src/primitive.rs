@@ -7,6 +7,8 @@ use std::str::FromStr;
 use crate::error::Problem;
 use crate::json::{Reader, Writer};
 use crate::temporal::{Date, DateTime, Instant, Time};
+use crate::typed::text_value;
+use fhirgen_fhirpath::Value;
 
 /// Which FHIR primitive type a value is, for the rules checked on read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +63,14 @@ impl Kind {
     }
 
     /// The kind named `name` (`"DateTime"`), as generated code spells it.
+    /// Whether FHIR JSON writes it as a number.
+    pub fn is_number(self) -> bool {
+        matches!(
+            self,
+            Kind::Integer | Kind::UnsignedInt | Kind::PositiveInt | Kind::Decimal
+        )
+    }
+
     pub fn from_name(name: &str) -> Option<Kind> {
         Some(match name {
             "Boolean" => Kind::Boolean,
@@ -145,6 +155,11 @@ impl<V, X> Primitive<V, X> {
                 extension: Vec::new(),
             })
         })
+    }
+
+    /// The `_name` part, if there is one.
+    pub(crate) fn element(&self) -> Option<&PrimitiveElement<X>> {
+        self.element.as_deref()
     }
 
     /// Whether `_name` has anything to say.
@@ -247,6 +262,8 @@ pub trait PrimitiveValue: Sized {
     /// Reads the JSON value; the error is the problem, the reader adds where.
     fn read(r: &mut Reader<'_>, kind: Kind) -> Result<Self, Problem>;
     fn write(&self, w: &mut Writer);
+    /// The value as FHIRPath sees it, for an element of kind `kind`.
+    fn fhirpath(&self, kind: Kind) -> Option<Value>;
 }
 
 impl PrimitiveValue for bool {
@@ -256,6 +273,10 @@ impl PrimitiveValue for bool {
 
     fn write(&self, w: &mut Writer) {
         w.raw(if *self { "true" } else { "false" });
+    }
+
+    fn fhirpath(&self, _: Kind) -> Option<Value> {
+        Some(Value::Boolean(*self))
     }
 }
 
@@ -279,6 +300,10 @@ impl PrimitiveValue for i32 {
     fn write(&self, w: &mut Writer) {
         w.raw(&self.to_string());
     }
+
+    fn fhirpath(&self, _: Kind) -> Option<Value> {
+        Some(Value::Integer(i64::from(*self)))
+    }
 }
 
 impl PrimitiveValue for Decimal {
@@ -288,6 +313,10 @@ impl PrimitiveValue for Decimal {
 
     fn write(&self, w: &mut Writer) {
         w.raw(&self.0);
+    }
+
+    fn fhirpath(&self, _: Kind) -> Option<Value> {
+        text_value(Kind::Decimal, &self.0)
     }
 }
 
@@ -301,6 +330,10 @@ impl PrimitiveValue for String {
     fn write(&self, w: &mut Writer) {
         w.string(self);
     }
+
+    fn fhirpath(&self, kind: Kind) -> Option<Value> {
+        text_value(kind, self)
+    }
 }
 
 macro_rules! temporal_value {
@@ -312,6 +345,10 @@ macro_rules! temporal_value {
 
             fn write(&self, w: &mut Writer) {
                 w.string(self.as_str());
+            }
+
+            fn fhirpath(&self, kind: Kind) -> Option<Value> {
+                text_value(kind, self.as_str())
             }
         }
     )*};

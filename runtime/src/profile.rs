@@ -11,6 +11,7 @@ use crate::error::{Error, IssueCode, Problem};
 use crate::json::{ReadSlot, Reader, WriteSlot, Writer};
 use crate::object::{Empty, Object, ResourceType};
 use crate::primitive::{Kind, Primitive, PrimitiveValue};
+use crate::typed::Elements;
 
 /// A list with at least one item: the Rust shape of a `1..*` element.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,11 +108,19 @@ impl<T: Object> WriteSlot for NonEmpty<T> {
     fn write_objects(&self, name: &str, w: &mut Writer) {
         self.0.write_objects(name, w)
     }
+
+    fn object_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
+        self.0.object_nodes(name, e)
+    }
 }
 
 impl<V: PrimitiveValue, X: Object> WriteSlot for NonEmpty<Primitive<V, X>> {
     fn write_primitives(&self, name: &str, w: &mut Writer) {
         self.0.write_primitives(name, w)
+    }
+
+    fn primitive_nodes<'a>(&'a self, name: &'static str, kind: Kind, e: &mut Elements<'a, '_>) {
+        self.0.primitive_nodes(name, kind, e)
     }
 }
 
@@ -1498,28 +1507,7 @@ impl Writer {
         if counts.iter().all(|&c| c == 0) {
             return;
         }
-        let recorded = order.get(slicing.element);
-        let fits = recorded.len() == counts.iter().sum::<usize>()
-            && counts.iter().enumerate().all(|(slot, &count)| {
-                recorded.iter().filter(|&&s| usize::from(s) == slot).count() == count
-            });
-        let sequence: Vec<(usize, usize)> = if fits {
-            let mut next = vec![0; slots.len()];
-            recorded
-                .iter()
-                .map(|&slot| {
-                    let slot = usize::from(slot);
-                    next[slot] += 1;
-                    (slot, next[slot] - 1)
-                })
-                .collect()
-        } else {
-            counts
-                .iter()
-                .enumerate()
-                .flat_map(|(slot, &count)| (0..count).map(move |i| (slot, i)))
-                .collect()
-        };
+        let sequence = slice_sequence(order, slicing, &counts);
         self.array(name, &sequence, |w, &(slot, index)| {
             w.object(slots[slot].item(index), None)
         });
@@ -1555,6 +1543,39 @@ impl Writer {
     pub fn constant_field(&mut self, name: &str, pattern: &Pattern) {
         self.key(name);
         self.raw(pattern.text());
+    }
+}
+
+/// The items of a sliced list in document order, as (slot, index in the
+/// slot) from the `counts` of the fields holding its slices and the rest:
+/// the order `order` recorded while it still fits what the fields hold,
+/// else slice by slice.
+pub(crate) fn slice_sequence(
+    order: &SliceOrder,
+    slicing: &Slicing,
+    counts: &[usize],
+) -> Vec<(usize, usize)> {
+    let recorded = order.get(slicing.element);
+    let fits = recorded.len() == counts.iter().sum::<usize>()
+        && counts.iter().enumerate().all(|(slot, &count)| {
+            recorded.iter().filter(|&&s| usize::from(s) == slot).count() == count
+        });
+    if fits {
+        let mut next = vec![0; counts.len()];
+        recorded
+            .iter()
+            .map(|&slot| {
+                let slot = usize::from(slot);
+                next[slot] += 1;
+                (slot, next[slot] - 1)
+            })
+            .collect()
+    } else {
+        counts
+            .iter()
+            .enumerate()
+            .flat_map(|(slot, &count)| (0..count).map(move |i| (slot, i)))
+            .collect()
     }
 }
 

@@ -226,6 +226,17 @@ impl Shapes {
         self.bases.contains_key(name)
     }
 
+    /// Every type and the one it specializes, sorted by name.
+    pub fn type_bases(&self) -> Vec<(&str, Option<&str>)> {
+        let mut bases: Vec<(&str, Option<&str>)> = self
+            .bases
+            .iter()
+            .map(|(name, base)| (name.as_str(), base.as_deref()))
+            .collect();
+        bases.sort_unstable();
+        bases
+    }
+
     /// The type `name` specializes (`string` for `code`).
     pub fn base_of(&self, name: &str) -> Option<&str> {
         self.bases.get(name)?.as_deref()
@@ -323,6 +334,11 @@ impl PrimitiveValue for AnyValue {
     }
 
     fn write(&self, _: &mut crate::Writer) {}
+
+    /// Checked and dropped: no value to give.
+    fn fhirpath(&self, _: Kind) -> Option<fhirgen_fhirpath::Value> {
+        None
+    }
 }
 
 /// An extension of a `_name` part.

@@ -1,9 +1,12 @@
-//! FHIR constraints (invariants) as `fhirgen validate` checks them: no R4
+//! FHIR constraints (invariants) as `fhirgen validate` checks them (over
+//! JSON, tables read from the packages) and as the generated crates check
+//! them (over their typed values, tables written out at generation): no R4
 //! or US Core example breaks one (R4's `dom-6` and `*-0` name warnings
-//! aside), and an example mutated to break one is reported with the key, at
-//! the element the constraint sits on. The mutations are written by hand
-//! from each constraint's meaning, so they test the engine's answers, not
-//! only that an answer is passed on.
+//! aside), both find the same on every example, and an example mutated to
+//! break one is reported by both with the key, at the element the
+//! constraint sits on. The mutations are written by hand from each
+//! constraint's meaning, so they test the engine's answers, not only that
+//! an answer is passed on.
 
 mod common;
 
@@ -53,6 +56,23 @@ fn setup() -> &'static Setup {
             );
             invariants.insert(&url, table);
         }
+        // The other resource profiles of US Core 6.1.0, as the generated
+        // crate has them all.
+        for r in us_core.resources_of_type("StructureDefinition") {
+            if us_core.package_of(r).id() != us_core.root().id() {
+                continue;
+            }
+            let definition = us_core.parse::<StructureDefinition>(r).unwrap();
+            if definition.kind == "resource"
+                && definition.derivation.as_deref() == Some("constraint")
+                && !invariants.has(&definition.url)
+            {
+                invariants.insert(
+                    &definition.url,
+                    fhirgen::constraints::table_of(&definition, shapes).0,
+                );
+            }
+        }
         Setup {
             shapes,
             invariants,
@@ -91,12 +111,41 @@ fn findings(resource: &Value) -> Vec<Finding> {
         .check(setup.shapes, &tree, &tree, &profiles, None)
 }
 
-fn errors(resource: &Value) -> Vec<(String, String)> {
-    findings(resource)
+/// What the generated crate finds in `resource`: `fhir_r4` for an R4
+/// example, `us_core_6_1_0` (the profile its `meta.profile` names) for a
+/// US Core one.
+/// `None` when the crate cannot read it (it breaks a structural rule: R4's
+/// examples that `r4_roundtrip` lists).
+fn typed_findings(resource: &Value) -> Option<Vec<Finding>> {
+    let bytes = serde_json::to_vec(resource).unwrap();
+    Some(if resource["meta"]["profile"].is_array() {
+        us_core_6_1_0::ProfiledResource::from_json_unchecked(&bytes)
+            .ok()?
+            .check_constraints()
+    } else {
+        fhir_r4::Resource::from_json_unchecked(&bytes)
+            .ok()?
+            .check_constraints()
+    })
+}
+
+fn errors_in(findings: Vec<Finding>) -> Vec<(String, String)> {
+    findings
         .into_iter()
         .filter(|f| f.severity == Some(Severity::Error))
         .map(|f| (f.key, f.path))
         .collect()
+}
+
+/// The errors, the same from both (the test fails if they differ).
+fn errors(resource: &Value) -> Vec<(String, String)> {
+    let json = errors_in(findings(resource));
+    let typed = errors_in(typed_findings(resource).expect("the crate reads it"));
+    assert_eq!(
+        json, typed,
+        "fhirgen validate and the generated crate disagree"
+    );
+    json
 }
 
 /// `mutated` breaks `key` at `path`, which `original` did not.
@@ -318,6 +367,110 @@ fn no_r4_or_us_core_example_breaks_a_constraint() {
     }
     assert!(checked > 3500, "only {checked} resources found");
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// A finding as the two sides are compared: key, severity, and where (a
+/// Bundle entry's resource, which `fhirgen validate` checks on its own,
+/// from its own type: `Patient.name[0]` for `Bundle.entry[2].resource.name[0]`).
+fn comparable(finding: &Finding, types: &[String]) -> String {
+    let mut path = finding.path.clone();
+    if let Some(rest) = path.strip_prefix("Bundle.entry[")
+        && let Some((index, tail)) = rest.split_once("].resource")
+        && let Some(own) = index.parse::<usize>().ok().and_then(|i| types.get(i))
+    {
+        path = format!("{own}{tail}");
+    }
+    format!("{} {:?} {path}", finding.key, finding.severity)
+}
+
+/// The generated crates find what `fhirgen validate` finds, finding for
+/// finding (warnings and notes included), on every R4 and US Core example.
+#[test]
+fn the_generated_crates_find_what_validate_finds() {
+    let setup = setup();
+    let (mut checked, mut findings, mut unreadable) = (0, 0, 0);
+    let mut differences = Vec::new();
+    for package in [setup.r4_examples.root(), setup.us_core.root()] {
+        let entries = if package.examples().is_empty() {
+            package.resources()
+        } else {
+            package.examples()
+        };
+        for entry in entries {
+            if EMPTY_NARRATIVES.contains(&entry.filename.as_str()) {
+                continue; // a structural read rejects them (txt-2)
+            }
+            let resource = package.json(&entry.filename).unwrap();
+            let tree = Json::parse(&serde_json::to_vec(&resource).unwrap()).unwrap();
+            let mut resources = vec![&tree];
+            if let Some(Json::Array(entries)) = tree.get("entry") {
+                resources.extend(entries.iter().filter_map(|e| e.get("resource")));
+            }
+            let types: Vec<String> = resources[1..]
+                .iter()
+                .map(|r| {
+                    r.get("resourceType")
+                        .and_then(Json::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .collect();
+            let mut json = Vec::new();
+            for inner in resources {
+                // The crate reads a resource as the deepest profile it claims.
+                let profiles: Vec<&str> = match inner.get("meta").and_then(|m| m.get("profile")) {
+                    Some(Json::Array(p)) => p.iter().filter_map(Json::as_str).take(1).collect(),
+                    _ => Vec::new(),
+                };
+                json.extend(
+                    setup
+                        .invariants
+                        .check(setup.shapes, &tree, inner, &profiles, None)
+                        .iter()
+                        .map(|f| comparable(f, &types)),
+                );
+            }
+            let Some(typed) = typed_findings(&resource) else {
+                unreadable += 1;
+                continue;
+            };
+            // The crate checks the entries of a Bundle inside a Bundle too;
+            // `fhirgen validate` checks one level of entries (R4's examples
+            // have one such Bundle: only dom-6 warnings inside).
+            let mut typed: Vec<String> = typed
+                .iter()
+                .filter(|f| f.path.matches(".resource").count() < 2)
+                .map(|f| comparable(f, &types))
+                .collect();
+            json.sort();
+            typed.sort();
+            checked += 1;
+            findings += json.len();
+            if json != typed {
+                differences.push(format!(
+                    "{}:\n  validate: {json:?}\n  crate:    {typed:?}",
+                    entry.filename
+                ));
+            }
+        }
+    }
+    println!(
+        "{checked} examples, {findings} findings, {} differ ({unreadable} not read: r4_roundtrip lists them)",
+        differences.len()
+    );
+    assert!(checked > 700, "only {checked} examples");
+    assert!(unreadable <= 3, "{unreadable} examples do not read");
+    assert!(
+        differences.is_empty(),
+        "{} differ:\n{}",
+        differences.len(),
+        differences
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 /// `memberOf()` answered from the package set's offline expansions: US Core

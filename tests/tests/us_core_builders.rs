@@ -8,6 +8,8 @@ use us_core_6_1_0::r4;
 use us_core_6_1_0::r4::{AdministrativeGender, ObservationStatus};
 use us_core_6_1_0::{
     UsCoreBloodPressureProfile, UsCoreBloodPressureProfileComponentDiastolic,
+    UsCoreBloodPressureProfileComponentDiastolicValue,
+    UsCoreBloodPressureProfileComponentDiastolicValueQuantity,
     UsCoreBloodPressureProfileComponentSystolic, UsCoreBloodPressureProfileComponentSystolicValue,
     UsCoreBloodPressureProfileComponentSystolicValueQuantity, UsCoreBloodPressureProfileEffective,
     UsCorePatientProfile, UsCorePatientProfileIdentifier,
@@ -69,6 +71,27 @@ fn a_blood_pressure_comes_with_its_fixed_codes_and_units() {
         ))
         .component_systolic(systolic)
         .build();
+    // The diastolic component is there (its code fixed), without a value:
+    // the profile's constraint vs-3 asks for a value or a data-absent reason.
+    let error = bp.validate().unwrap_err();
+    assert_eq!(
+        (error.path.as_str(), error.code),
+        (
+            "Observation.component[1]",
+            fhirgen_runtime::IssueCode::Invariant
+        )
+    );
+    assert!(error.message.starts_with("vs-3: "), "{error}");
+    let mut bp = bp;
+    bp.component_diastolic.value = Some(
+        UsCoreBloodPressureProfileComponentDiastolicValue::Quantity(Box::new(
+            UsCoreBloodPressureProfileComponentDiastolicValueQuantity::builder()
+                .value("44".parse::<fhirgen_runtime::Decimal>().unwrap())
+                .unit(text("mmHg"))
+                .build(),
+        )),
+    );
+    bp.validate().unwrap();
     // The category, the panel code, both component codes and the UCUM
     // system and code of the quantity are the profile's, not the caller's.
     let json: serde_json::Value = serde_json::from_slice(&bp.to_json()).unwrap();

@@ -13,6 +13,8 @@
 #[rustfmt::skip]
 mod codes;
 #[rustfmt::skip]
+pub mod constraints;
+#[rustfmt::skip]
 mod datatypes;
 #[rustfmt::skip]
 mod outcome;

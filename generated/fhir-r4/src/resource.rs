@@ -917,10 +917,12 @@ impl Resource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Reads any resource, skipping unknown properties; each skipped one is
-    /// returned as an issue.
+    /// returned as an issue, with the constraints of severity warning
+    /// that fail (one of severity error is the read's error).
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -931,7 +933,37 @@ impl Resource {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
         let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Reads the resource's structure (as [`Self::from_json`]) without
+    /// evaluating its constraints: for a validator that reports every
+    /// failed constraint ([`Self::check_constraints`]), not only the first.
+    #[inline(never)]
+    pub fn from_json_unchecked(
+        json: &[u8],
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+        let mut reader = ::fhirgen_runtime::Reader::new(json);
+        let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
+        reader.finish()?;
+        ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type, its
+    /// elements' types and its contained resources (a Bundle's entries
+    /// each as a resource): each finding names the constraint and the
+    /// element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            ::fhirgen_runtime::AnyResource::as_object(self),
+            &[],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -2253,6 +2285,156 @@ impl ::fhirgen_runtime::AnyResource for Resource {
             Self::ValueSet(resource) => w.resource(&**resource),
             Self::VerificationResult(resource) => w.resource(&**resource),
             Self::VisionPrescription(resource) => w.resource(&**resource),
+        }
+    }
+    fn as_object(&self) -> &dyn ::fhirgen_runtime::Object {
+        match self {
+            Self::Account(resource) => &**resource,
+            Self::ActivityDefinition(resource) => &**resource,
+            Self::AdverseEvent(resource) => &**resource,
+            Self::AllergyIntolerance(resource) => &**resource,
+            Self::Appointment(resource) => &**resource,
+            Self::AppointmentResponse(resource) => &**resource,
+            Self::AuditEvent(resource) => &**resource,
+            Self::Basic(resource) => &**resource,
+            Self::Binary(resource) => &**resource,
+            Self::BiologicallyDerivedProduct(resource) => &**resource,
+            Self::BodyStructure(resource) => &**resource,
+            Self::Bundle(resource) => &**resource,
+            Self::CapabilityStatement(resource) => &**resource,
+            Self::CarePlan(resource) => &**resource,
+            Self::CareTeam(resource) => &**resource,
+            Self::CatalogEntry(resource) => &**resource,
+            Self::ChargeItem(resource) => &**resource,
+            Self::ChargeItemDefinition(resource) => &**resource,
+            Self::Claim(resource) => &**resource,
+            Self::ClaimResponse(resource) => &**resource,
+            Self::ClinicalImpression(resource) => &**resource,
+            Self::CodeSystem(resource) => &**resource,
+            Self::Communication(resource) => &**resource,
+            Self::CommunicationRequest(resource) => &**resource,
+            Self::CompartmentDefinition(resource) => &**resource,
+            Self::Composition(resource) => &**resource,
+            Self::ConceptMap(resource) => &**resource,
+            Self::Condition(resource) => &**resource,
+            Self::Consent(resource) => &**resource,
+            Self::Contract(resource) => &**resource,
+            Self::Coverage(resource) => &**resource,
+            Self::CoverageEligibilityRequest(resource) => &**resource,
+            Self::CoverageEligibilityResponse(resource) => &**resource,
+            Self::DetectedIssue(resource) => &**resource,
+            Self::Device(resource) => &**resource,
+            Self::DeviceDefinition(resource) => &**resource,
+            Self::DeviceMetric(resource) => &**resource,
+            Self::DeviceRequest(resource) => &**resource,
+            Self::DeviceUseStatement(resource) => &**resource,
+            Self::DiagnosticReport(resource) => &**resource,
+            Self::DocumentManifest(resource) => &**resource,
+            Self::DocumentReference(resource) => &**resource,
+            Self::EffectEvidenceSynthesis(resource) => &**resource,
+            Self::Encounter(resource) => &**resource,
+            Self::Endpoint(resource) => &**resource,
+            Self::EnrollmentRequest(resource) => &**resource,
+            Self::EnrollmentResponse(resource) => &**resource,
+            Self::EpisodeOfCare(resource) => &**resource,
+            Self::EventDefinition(resource) => &**resource,
+            Self::Evidence(resource) => &**resource,
+            Self::EvidenceVariable(resource) => &**resource,
+            Self::ExampleScenario(resource) => &**resource,
+            Self::ExplanationOfBenefit(resource) => &**resource,
+            Self::FamilyMemberHistory(resource) => &**resource,
+            Self::Flag(resource) => &**resource,
+            Self::Goal(resource) => &**resource,
+            Self::GraphDefinition(resource) => &**resource,
+            Self::Group(resource) => &**resource,
+            Self::GuidanceResponse(resource) => &**resource,
+            Self::HealthcareService(resource) => &**resource,
+            Self::ImagingStudy(resource) => &**resource,
+            Self::Immunization(resource) => &**resource,
+            Self::ImmunizationEvaluation(resource) => &**resource,
+            Self::ImmunizationRecommendation(resource) => &**resource,
+            Self::ImplementationGuide(resource) => &**resource,
+            Self::InsurancePlan(resource) => &**resource,
+            Self::Invoice(resource) => &**resource,
+            Self::Library(resource) => &**resource,
+            Self::Linkage(resource) => &**resource,
+            Self::List(resource) => &**resource,
+            Self::Location(resource) => &**resource,
+            Self::Measure(resource) => &**resource,
+            Self::MeasureReport(resource) => &**resource,
+            Self::Media(resource) => &**resource,
+            Self::Medication(resource) => &**resource,
+            Self::MedicationAdministration(resource) => &**resource,
+            Self::MedicationDispense(resource) => &**resource,
+            Self::MedicationKnowledge(resource) => &**resource,
+            Self::MedicationRequest(resource) => &**resource,
+            Self::MedicationStatement(resource) => &**resource,
+            Self::MedicinalProduct(resource) => &**resource,
+            Self::MedicinalProductAuthorization(resource) => &**resource,
+            Self::MedicinalProductContraindication(resource) => &**resource,
+            Self::MedicinalProductIndication(resource) => &**resource,
+            Self::MedicinalProductIngredient(resource) => &**resource,
+            Self::MedicinalProductInteraction(resource) => &**resource,
+            Self::MedicinalProductManufactured(resource) => &**resource,
+            Self::MedicinalProductPackaged(resource) => &**resource,
+            Self::MedicinalProductPharmaceutical(resource) => &**resource,
+            Self::MedicinalProductUndesirableEffect(resource) => &**resource,
+            Self::MessageDefinition(resource) => &**resource,
+            Self::MessageHeader(resource) => &**resource,
+            Self::MolecularSequence(resource) => &**resource,
+            Self::NamingSystem(resource) => &**resource,
+            Self::NutritionOrder(resource) => &**resource,
+            Self::Observation(resource) => &**resource,
+            Self::ObservationDefinition(resource) => &**resource,
+            Self::OperationDefinition(resource) => &**resource,
+            Self::OperationOutcome(resource) => &**resource,
+            Self::Organization(resource) => &**resource,
+            Self::OrganizationAffiliation(resource) => &**resource,
+            Self::Parameters(resource) => &**resource,
+            Self::Patient(resource) => &**resource,
+            Self::PaymentNotice(resource) => &**resource,
+            Self::PaymentReconciliation(resource) => &**resource,
+            Self::Person(resource) => &**resource,
+            Self::PlanDefinition(resource) => &**resource,
+            Self::Practitioner(resource) => &**resource,
+            Self::PractitionerRole(resource) => &**resource,
+            Self::Procedure(resource) => &**resource,
+            Self::Provenance(resource) => &**resource,
+            Self::Questionnaire(resource) => &**resource,
+            Self::QuestionnaireResponse(resource) => &**resource,
+            Self::RelatedPerson(resource) => &**resource,
+            Self::RequestGroup(resource) => &**resource,
+            Self::ResearchDefinition(resource) => &**resource,
+            Self::ResearchElementDefinition(resource) => &**resource,
+            Self::ResearchStudy(resource) => &**resource,
+            Self::ResearchSubject(resource) => &**resource,
+            Self::RiskAssessment(resource) => &**resource,
+            Self::RiskEvidenceSynthesis(resource) => &**resource,
+            Self::Schedule(resource) => &**resource,
+            Self::SearchParameter(resource) => &**resource,
+            Self::ServiceRequest(resource) => &**resource,
+            Self::Slot(resource) => &**resource,
+            Self::Specimen(resource) => &**resource,
+            Self::SpecimenDefinition(resource) => &**resource,
+            Self::StructureDefinition(resource) => &**resource,
+            Self::StructureMap(resource) => &**resource,
+            Self::Subscription(resource) => &**resource,
+            Self::Substance(resource) => &**resource,
+            Self::SubstanceNucleicAcid(resource) => &**resource,
+            Self::SubstancePolymer(resource) => &**resource,
+            Self::SubstanceProtein(resource) => &**resource,
+            Self::SubstanceReferenceInformation(resource) => &**resource,
+            Self::SubstanceSourceMaterial(resource) => &**resource,
+            Self::SubstanceSpecification(resource) => &**resource,
+            Self::SupplyDelivery(resource) => &**resource,
+            Self::SupplyRequest(resource) => &**resource,
+            Self::Task(resource) => &**resource,
+            Self::TerminologyCapabilities(resource) => &**resource,
+            Self::TestReport(resource) => &**resource,
+            Self::TestScript(resource) => &**resource,
+            Self::ValueSet(resource) => &**resource,
+            Self::VerificationResult(resource) => &**resource,
+            Self::VisionPrescription(resource) => &**resource,
         }
     }
 }

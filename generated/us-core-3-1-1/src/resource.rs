@@ -107,10 +107,12 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of severity
+    /// warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -121,7 +123,275 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Reads the resource's structure and its profile's rules (as
+    /// [`Self::from_json`]) without evaluating its constraints: for a
+    /// validator that reports every failed constraint
+    /// ([`Self::check_constraints`]), not only the first.
+    #[inline(never)]
+    pub fn from_json_unchecked(
+        json: &[u8],
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+        let mut reader = ::fhirgen_runtime::Reader::new(json);
+        let resource = Self::read(&mut reader)?;
+        reader.finish()?;
+        ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type and
+    /// of the profile it was read as (with its elements' types and
+    /// contained resources; a Bundle's entries each as a resource):
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        let (
+            resource,
+            profile,
+        ): (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&str>) = match self {
+            Self::ObservationOxygensat(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/StructureDefinition/oxygensat",
+                    ),
+                )
+            }
+            Self::ObservationVitalsigns(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/StructureDefinition/vitalsigns",
+                    ),
+                )
+            }
+            Self::UsCoreAllergyIntolerance(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+                    ),
+                )
+            }
+            Self::UsCoreCarePlanProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan",
+                    ),
+                )
+            }
+            Self::UsCoreCareTeam(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam",
+                    ),
+                )
+            }
+            Self::UsCoreCondition(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition",
+                    ),
+                )
+            }
+            Self::UsCoreDiagnosticReportProfileLaboratoryReporting(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
+                    ),
+                )
+            }
+            Self::UsCoreDiagnosticReportProfileNoteExchange(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+                    ),
+                )
+            }
+            Self::UsCoreDocumentReferenceProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
+                    ),
+                )
+            }
+            Self::UsCoreEncounterProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter",
+                    ),
+                )
+            }
+            Self::UsCoreGoalProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal",
+                    ),
+                )
+            }
+            Self::UsCoreImmunizationProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                    ),
+                )
+            }
+            Self::UsCoreImplantableDeviceProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
+                    ),
+                )
+            }
+            Self::UsCoreLaboratoryResultObservationProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
+                    ),
+                )
+            }
+            Self::UsCoreLocation(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location",
+                    ),
+                )
+            }
+            Self::UsCoreMedicationProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication",
+                    ),
+                )
+            }
+            Self::UsCoreMedicationRequestProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+                    ),
+                )
+            }
+            Self::UsCoreOrganizationProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
+                    ),
+                )
+            }
+            Self::UsCorePatientProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient",
+                    ),
+                )
+            }
+            Self::UsCorePediatricBmIforAgeObservationProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
+                    ),
+                )
+            }
+            Self::UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile(
+                resource,
+            ) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
+                    ),
+                )
+            }
+            Self::UsCorePediatricWeightForHeightObservationProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
+                    ),
+                )
+            }
+            Self::UsCorePractitionerProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
+                    ),
+                )
+            }
+            Self::UsCorePractitionerRoleProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
+                    ),
+                )
+            }
+            Self::UsCoreProcedureProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure",
+                    ),
+                )
+            }
+            Self::UsCoreProvenance(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance",
+                    ),
+                )
+            }
+            Self::UsCorePulseOximetryProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
+                    ),
+                )
+            }
+            Self::UsCoreSmokingStatusProfile(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
+                    ),
+                )
+            }
+            Self::Other(resource) => {
+                (
+                    ::fhirgen_runtime::AnyResource::as_object(resource),
+                    ::std::option::Option::None,
+                )
+            }
+        };
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            resource,
+            profile.as_slice(),
+        )
     }
     /// Reads a resource as the profile at `profile` (a canonical URL
     /// of this crate's, `|version` allowed) whatever its `meta.profile`
@@ -141,6 +411,7 @@ impl ProfiledResource {
             ::std::option::Option::None => Self::read(&mut reader)?,
         };
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Whether the profile at `url` (`|version` allowed) is one of this crate's.

@@ -18,6 +18,8 @@
 #[rustfmt::skip]
 mod codes;
 #[rustfmt::skip]
+pub mod constraints;
+#[rustfmt::skip]
 mod extensions;
 #[rustfmt::skip]
 mod profiles;

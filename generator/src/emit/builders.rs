@@ -79,7 +79,7 @@ fn elements<'a>(s: &'a StructDef) -> Vec<Element<'a>> {
     let mut out = Vec::new();
     for f in &s.fields {
         match &f.ty {
-            FieldType::Constant(_) => {}
+            FieldType::Constant(..) => {}
             FieldType::Sliced(sliced) => {
                 for slice in &sliced.slices {
                     out.push(Element {

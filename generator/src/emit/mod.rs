@@ -6,6 +6,7 @@
 
 mod builders;
 mod codes;
+mod constraints;
 mod docs;
 mod profiles;
 
@@ -94,8 +95,16 @@ fn render(tokens: TokenStream, options: &CrateOptions) -> Result<String> {
 }
 
 /// Emits every file of the crate for `space`.
-pub fn emit_crate(space: &TypeSpace, options: &CrateOptions) -> Result<CrateFiles> {
+pub fn emit_crate(
+    space: &TypeSpace,
+    constraints: &crate::constraints::CrateConstraints,
+    options: &CrateOptions,
+) -> Result<CrateFiles> {
     let mut files = CrateFiles::new();
+    files.insert(
+        "src/constraints.rs".to_owned(),
+        render(constraints::constraints_rs(constraints, None), options)?,
+    );
     files.insert("Cargo.toml".to_owned(), cargo_toml(space, options));
     files.insert("README.md".to_owned(), readme(space, options));
     files.insert("src/lib.rs".to_owned(), lib_rs(space, options));
@@ -272,6 +281,8 @@ fn lib_rs(space: &TypeSpace, options: &CrateOptions) -> String {
 // Builders' setters are named after FHIR elements (`Narrative.div`).
 #![allow(clippy::large_enum_variant, clippy::should_implement_trait)]
 {codes}
+#[rustfmt::skip]
+pub mod constraints;
 #[rustfmt::skip]
 mod datatypes;{outcome}
 #[rustfmt::skip]
@@ -474,7 +485,7 @@ fn element_type(ty: &FieldType) -> TokenStream {
             let name = type_path(name);
             quote!(::fhirgen_runtime::Owned<#name>)
         }
-        FieldType::Constant(_) | FieldType::Sliced(_) => {
+        FieldType::Constant(..) | FieldType::Sliced(_) => {
             unreachable!("constants and sliced elements are not one Rust type")
         }
     }
@@ -601,7 +612,7 @@ fn read_arms(f: &Field, next: &mut u16, pattern: Option<&Ident>) -> Result<(Read
                 quote!(r.resource_field(&mut self.#name)?),
             ));
         }
-        FieldType::Constant(_) => {
+        FieldType::Constant(..) => {
             let p = pattern.ok_or_else(|| unsupported("a constant without its value"))?;
             arms.push((f.json_name.clone(), quote!(r.constant_field(&#p)?)));
         }
@@ -648,6 +659,8 @@ struct StructParts {
     required: Vec<TokenStream>,
     writes: Vec<TokenStream>,
     finish_checks: Vec<TokenStream>,
+    /// What `Object::elements` gives FHIRPath, field by field.
+    elements: Vec<TokenStream>,
     uses_seen: bool,
     next: u16,
 }
@@ -782,6 +795,9 @@ fn sliced_parts(
     parts.writes.push(quote! {
         w.sliced_field(#json, &self.slice_order, &#slicing, &[#(#slots),*]);
     });
+    parts.elements.push(quote! {
+        e.sliced(#json, &self.slice_order, &#slicing, &[#(#slots),*]);
+    });
     parts
         .finish_checks
         .push(quote!(self.slice_order.check(&#slicing)?;));
@@ -815,7 +831,7 @@ fn plain_object_fields(
                 FieldType::Choice { enum_name } => FieldIo::Choice {
                     keys: choice_keys(choices.get(enum_name.as_str())?),
                 },
-                FieldType::Constant(_) | FieldType::Sliced(_) => return None,
+                FieldType::Constant(..) | FieldType::Sliced(_) => return None,
             };
             Some(ObjectField {
                 field: ident(&f.rust_name),
@@ -856,7 +872,7 @@ fn struct_tokens(
         let field = ident(&f.rust_name);
         let json = &f.json_name;
         let pattern = match (&f.ty, &f.pattern) {
-            (FieldType::Constant(p), _) | (_, Some(p)) => {
+            (FieldType::Constant(p, _), _) | (_, Some(p)) => {
                 let name = static_name(&s.name, &f.rust_name, "_VALUE");
                 parts.statics.push(pattern_static(&name, p));
                 Some(name)
@@ -864,7 +880,7 @@ fn struct_tokens(
             _ => None,
         };
         match &f.ty {
-            FieldType::Constant(_) | FieldType::Sliced(_) => {}
+            FieldType::Constant(..) | FieldType::Sliced(_) => {}
             _ => {
                 let ty = field_type(f);
                 let doc = field_doc_attrs(f);
@@ -894,6 +910,11 @@ fn struct_tokens(
                 } else {
                     quote!(w.choice_field(&self.#field);)
                 });
+                parts.elements.push(if f.is_required() {
+                    quote!(e.required_choice(#json, &self.#field);)
+                } else {
+                    quote!(e.choice(#json, &self.#field);)
+                });
                 numbers
             }
             FieldType::Sliced(sliced) => sliced_parts(s, f, sliced, &mut parts)?,
@@ -905,6 +926,35 @@ fn struct_tokens(
                 } else {
                     quote!(self.#field.as_ref())
                 };
+                parts.elements.push(match &f.ty {
+                    FieldType::Primitive { kind, .. } if f.is_single_in_array() => {
+                        let kind = kind_token(kind);
+                        quote!(e.primitive_in_array(#json, #item, #kind);)
+                    }
+                    FieldType::Object { .. } if f.is_single_in_array() => {
+                        quote!(e.object_in_array(#json, #item);)
+                    }
+                    FieldType::Primitive { kind, .. } => {
+                        let kind = kind_token(kind);
+                        quote!(e.primitive(#json, &self.#field, #kind);)
+                    }
+                    FieldType::Plain { kind } if f.is_required() => {
+                        let kind = kind_token(kind);
+                        quote!(e.required_plain(#json, &self.#field, #kind);)
+                    }
+                    FieldType::Plain { kind } => {
+                        let kind = kind_token(kind);
+                        quote!(e.plain(#json, &self.#field, #kind);)
+                    }
+                    FieldType::Object { .. } => quote!(e.object(#json, &self.#field);),
+                    FieldType::Resource { .. } => quote!(e.resource(#json, &self.#field);),
+                    FieldType::Constant(_, kind) => {
+                        let p = pattern.as_ref().expect("a constant has its static");
+                        let kind = kind_token(kind);
+                        quote!(e.constant(#json, &#p, #kind);)
+                    }
+                    FieldType::Choice { .. } | FieldType::Sliced(_) => unreachable!(),
+                });
                 parts.writes.push(match &f.ty {
                     FieldType::Primitive { .. } if f.is_single_in_array() => {
                         quote!(w.primitive_in_array(#json, #item);)
@@ -919,7 +969,7 @@ fn struct_tokens(
                     FieldType::Plain { .. } => quote!(w.plain_field(#json, &self.#field);),
                     FieldType::Object { .. } => quote!(w.object_field(#json, &self.#field);),
                     FieldType::Resource { .. } => quote!(w.resource_field(#json, &self.#field);),
-                    FieldType::Constant(_) => {
+                    FieldType::Constant(..) => {
                         let p = pattern.as_ref().expect("a constant has its static");
                         quote!(w.constant_field(#json, &#p);)
                     }
@@ -975,6 +1025,7 @@ fn struct_tokens(
         required,
         writes,
         finish_checks,
+        elements,
         uses_seen,
         ..
     } = parts;
@@ -1009,9 +1060,11 @@ fn struct_tokens(
                 let attribute = derive_attribute(io);
                 quote! { #doc #attribute pub #field: #ty }
             });
+            let type_code = &s.type_code;
             quote! {
                 #doc
                 #[derive(Debug, Clone, PartialEq, ::fhirgen_macros::FhirObject)]
+                #[fhir(type_code = #type_code)]
                 pub struct #name {
                     #(#fields,)*
                 }
@@ -1019,7 +1072,7 @@ fn struct_tokens(
         }
         // The same code, written out by the same function.
         Some(plain) => {
-            let impls = object_impl(&name, &plain);
+            let impls = object_impl(&name, &plain, Some(&s.type_code));
             quote! {
                 #doc
                 #[derive(Debug, Clone, PartialEq)]
@@ -1040,6 +1093,8 @@ fn struct_tokens(
                     writes,
                     finish: all_finish_checks(s, finish_checks),
                     uses_seen,
+                    type_code: Some(s.type_code.clone()),
+                    elements,
                 },
             );
             quote! {
@@ -1072,13 +1127,22 @@ fn struct_tokens(
             }
 
             impl #name {
-                /// Reads this resource from FHIR JSON.
+                /// Reads this resource from FHIR JSON; every constraint of
+                /// severity error must hold.
                 #[inline(never)]
                 pub fn from_json(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
                     let mut reader = ::fhirgen_runtime::Reader::new(json);
-                    let resource = reader.resource_body()?;
+                    let resource: Self = reader.resource_body()?;
                     reader.finish()?;
+                    ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
                     ::std::result::Result::Ok(resource)
+                }
+
+                /// Evaluates every constraint (invariant) of the resource's type,
+                /// its elements' types and its contained resources: each finding
+                /// names the constraint and the element.
+                pub fn check_constraints(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+                    ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, self, &[])
                 }
 
                 /// Writes this resource as FHIR JSON.
@@ -1179,6 +1243,16 @@ fn choice_tokens(c: &ChoiceDef) -> TokenStream {
             _ => quote!(Self::#variant(value) => w.object_field(#json, value),),
         }
     });
+    let elements = c.variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        match &v.ty {
+            FieldType::Primitive { kind, .. } => {
+                let kind = kind_token(kind);
+                quote!(Self::#variant(value) => e.primitive(name, value, #kind),)
+            }
+            _ => quote!(Self::#variant(value) => e.object(name, value),),
+        }
+    });
     let first = ident(&c.variants[0].name);
     let doc = doc_attrs(&[format!("The types `{}` may have.", c.path)]);
     quote! {
@@ -1213,6 +1287,12 @@ fn choice_tokens(c: &ChoiceDef) -> TokenStream {
                     #(#writes)*
                 }
             }
+
+            fn elements<'a>(&'a self, name: &'static str, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+                match self {
+                    #(#elements)*
+                }
+            }
         }
     }
 }
@@ -1242,11 +1322,13 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
                 reader.finish()?;
+                ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
                 ::std::result::Result::Ok(resource)
             }
 
             /// Reads any resource, skipping unknown properties; each skipped one is
-            /// returned as an issue.
+            /// returned as an issue, with the constraints of severity warning
+            /// that fail (one of severity error is the read's error).
             #[inline(never)]
             pub fn from_json_lenient(
                 json: &[u8],
@@ -1254,7 +1336,32 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
                 reader.finish()?;
-                ::std::result::Result::Ok((resource, reader.take_issues()))
+                let mut issues = reader.take_issues();
+                ::fhirgen_runtime::invariants::lenient(resource.check_constraints(), &mut issues)?;
+                ::std::result::Result::Ok((resource, issues))
+            }
+
+            /// Reads the resource's structure (as [`Self::from_json`]) without
+            /// evaluating its constraints: for a validator that reports every
+            /// failed constraint ([`Self::check_constraints`]), not only the first.
+            #[inline(never)]
+            pub fn from_json_unchecked(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+                let mut reader = ::fhirgen_runtime::Reader::new(json);
+                let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
+                reader.finish()?;
+                ::std::result::Result::Ok(resource)
+            }
+
+            /// Evaluates every constraint (invariant) of the resource's type, its
+            /// elements' types and its contained resources (a Bundle's entries
+            /// each as a resource): each finding names the constraint and the
+            /// element.
+            pub fn check_constraints(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+                ::fhirgen_runtime::invariants::check_typed(
+                    &crate::constraints::CATALOG,
+                    ::fhirgen_runtime::AnyResource::as_object(self),
+                    &[],
+                )
             }
 
             /// Writes the resource as FHIR JSON.
@@ -1285,6 +1392,12 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
             fn write_any(&self, w: &mut ::fhirgen_runtime::Writer) {
                 match self {
                     #( Self::#names(resource) => w.resource(&**resource), )*
+                }
+            }
+
+            fn as_object(&self) -> &dyn ::fhirgen_runtime::Object {
+                match self {
+                    #( Self::#names(resource) => &**resource, )*
                 }
             }
         }

@@ -19,9 +19,20 @@ use crate::rules::EmbeddedTables;
 pub fn emit_profile_crate(
     space: &ProfileSpace,
     tables: &EmbeddedTables,
+    constraints: &crate::constraints::CrateConstraints,
     options: &CrateOptions,
 ) -> Result<CrateFiles> {
     let mut files = CrateFiles::new();
+    files.insert(
+        "src/constraints.rs".to_owned(),
+        render(
+            super::constraints::constraints_rs(
+                constraints,
+                Some(quote!(::fhir_r4::constraints::CATALOG)),
+            ),
+            options,
+        )?,
+    );
     files.insert("Cargo.toml".to_owned(), cargo_toml(space, options)?);
     files.insert("README.md".to_owned(), readme(space, options));
     files.insert("src/lib.rs".to_owned(), lib_rs(space, options));
@@ -175,25 +186,37 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                 impl #name {
                     #identity
 
-                    /// Reads a resource that must conform to this profile.
+                    /// Reads a resource that must conform to this profile: its
+                    /// elements, and every constraint of severity error.
                     #[inline(never)]
                     pub fn from_json(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
                         let mut reader = ::fhirgen_runtime::Reader::new(json);
-                        let resource = reader.resource_body()?;
+                        let resource: Self = reader.resource_body()?;
                         reader.finish()?;
+                        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
                         ::std::result::Result::Ok(resource)
                     }
 
                     /// Like [`Self::from_json`], skipping unknown properties and
-                    /// returning each as an issue.
+                    /// returning each as an issue, with the constraints of
+                    /// severity warning that fail.
                     #[inline(never)]
                     pub fn from_json_lenient(
                         json: &[u8],
                     ) -> ::std::result::Result<(Self, ::std::vec::Vec<::fhirgen_runtime::Issue>), ::fhirgen_runtime::Error> {
                         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-                        let resource = reader.resource_body()?;
+                        let resource: Self = reader.resource_body()?;
                         reader.finish()?;
-                        ::std::result::Result::Ok((resource, reader.take_issues()))
+                        let mut issues = reader.take_issues();
+                        ::fhirgen_runtime::invariants::lenient(resource.check_constraints(), &mut issues)?;
+                        ::std::result::Result::Ok((resource, issues))
+                    }
+
+                    /// Evaluates every constraint (invariant) of the profile and of
+                    /// its type, its elements' types and its contained resources:
+                    /// each finding names the constraint and the element.
+                    pub fn check_constraints(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+                        ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, self, &[#url])
                     }
 
                     /// Writes the resource as FHIR JSON.
@@ -294,11 +317,13 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = Self::read(&mut reader)?;
                 reader.finish()?;
+                ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
                 ::std::result::Result::Ok(resource)
             }
 
             /// Like [`Self::from_json`], skipping unknown properties and
-            /// returning each as an issue.
+            /// returning each as an issue, with the constraints of severity
+            /// warning that fail.
             #[inline(never)]
             pub fn from_json_lenient(
                 json: &[u8],
@@ -306,7 +331,33 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
                 let resource = Self::read(&mut reader)?;
                 reader.finish()?;
-                ::std::result::Result::Ok((resource, reader.take_issues()))
+                let mut issues = reader.take_issues();
+                ::fhirgen_runtime::invariants::lenient(resource.check_constraints(), &mut issues)?;
+                ::std::result::Result::Ok((resource, issues))
+            }
+
+            /// Reads the resource's structure and its profile's rules (as
+            /// [`Self::from_json`]) without evaluating its constraints: for a
+            /// validator that reports every failed constraint
+            /// ([`Self::check_constraints`]), not only the first.
+            #[inline(never)]
+            pub fn from_json_unchecked(json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+                let mut reader = ::fhirgen_runtime::Reader::new(json);
+                let resource = Self::read(&mut reader)?;
+                reader.finish()?;
+                ::std::result::Result::Ok(resource)
+            }
+
+            /// Evaluates every constraint (invariant) of the resource's type and
+            /// of the profile it was read as (with its elements' types and
+            /// contained resources; a Bundle's entries each as a resource):
+            /// each finding names the constraint and the element.
+            pub fn check_constraints(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+                let (resource, profile): (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&str>) = match self {
+                    #( Self::#names(resource) => (&**resource, ::std::option::Option::Some(#urls)), )*
+                    Self::Other(resource) => (::fhirgen_runtime::AnyResource::as_object(resource), ::std::option::Option::None),
+                };
+                ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, resource, profile.as_slice())
             }
 
             /// Reads a resource as the profile at `profile` (a canonical URL
@@ -322,6 +373,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                     ::std::option::Option::None => Self::read(&mut reader)?,
                 };
                 reader.finish()?;
+                ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
                 ::std::result::Result::Ok(resource)
             }
 
@@ -624,7 +676,9 @@ fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
     clippy::type_complexity
 )]
 
-{codes}{extensions}{profiles}#[rustfmt::skip]
+{codes}#[rustfmt::skip]
+pub mod constraints;
+{extensions}{profiles}#[rustfmt::skip]
 mod resource;
 #[rustfmt::skip]
 pub mod rules;

@@ -199,6 +199,7 @@ impl Builder<'_> {
             &root.path,
             StructDef {
                 name: naming::type_name(&root.path),
+                type_code: naming::type_name(&root.path),
                 kind,
                 path: root.path.clone(),
                 element_id: root.path.clone(),
@@ -234,6 +235,7 @@ impl Builder<'_> {
                     &element.path,
                     StructDef {
                         name: type_name.clone(),
+                        type_code: type_name.clone(),
                         kind: StructKind::Backbone,
                         path: element.path.clone(),
                         element_id: element.path.clone(),

@@ -85,6 +85,10 @@ pub enum StructKind {
 #[derive(Debug, Clone)]
 pub struct StructDef {
     pub name: String,
+    /// The FHIR type it holds, as FHIRPath names it: the type's name, the
+    /// struct name for a backbone element (`PatientContact`), the base
+    /// type's for a profile's struct.
+    pub type_code: String,
     pub kind: StructKind,
     /// The FHIR element path (`Patient`, `Patient.contact`).
     pub path: String,
@@ -200,8 +204,9 @@ pub enum FieldType {
     /// of the one profile's type (`crate::PasClaim`) the profile names.
     Resource { profile: Option<String> },
     /// A single required primitive whose value the profile fixes: no Rust
-    /// field, the value is written as is and checked on read.
-    Constant(PatternDef),
+    /// field, the value is written as is and checked on read. With the
+    /// primitive's runtime kind.
+    Constant(PatternDef, &'static str),
     /// A sliced list: a field per slice, and one for the items in no slice.
     Sliced(Box<SlicedDef>),
 }

@@ -465,6 +465,7 @@ impl<'a> Builder<'a> {
         }
         let def = StructDef {
             name,
+            type_code: base.type_code.clone(),
             kind,
             path: node.path.clone(),
             element_id: node.id.clone(),
@@ -604,12 +605,12 @@ impl<'a> Builder<'a> {
             return Ok(Some(field));
         }
         match &base.ty {
-            FieldType::Primitive { .. } | FieldType::Plain { .. } => {
+            FieldType::Primitive { kind, .. } | FieldType::Plain { kind } => {
                 if let Some(pattern) = &field.pattern
                     && node.min >= 1
                     && node.max == Max::Count(1)
                 {
-                    field.ty = FieldType::Constant(pattern.clone());
+                    field.ty = FieldType::Constant(pattern.clone(), kind);
                     field.pattern = None;
                 }
             }
@@ -626,7 +627,7 @@ impl<'a> Builder<'a> {
                 field.ty = self.choice_type(parent, node, enum_name, &camel)?;
             }
             FieldType::Resource { .. } => self.resource_field(node, &mut field)?,
-            FieldType::Constant(_) | FieldType::Sliced(_) => {
+            FieldType::Constant(..) | FieldType::Sliced(_) => {
                 unreachable!("base types have no constants or slices")
             }
         }

@@ -16,6 +16,8 @@
 )]
 
 #[rustfmt::skip]
+pub mod constraints;
+#[rustfmt::skip]
 mod extensions;
 #[rustfmt::skip]
 mod profiles;

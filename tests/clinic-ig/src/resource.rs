@@ -23,10 +23,12 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of severity
+    /// warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -37,7 +39,65 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Reads the resource's structure and its profile's rules (as
+    /// [`Self::from_json`]) without evaluating its constraints: for a
+    /// validator that reports every failed constraint
+    /// ([`Self::check_constraints`]), not only the first.
+    #[inline(never)]
+    pub fn from_json_unchecked(
+        json: &[u8],
+    ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
+        let mut reader = ::fhirgen_runtime::Reader::new(json);
+        let resource = Self::read(&mut reader)?;
+        reader.finish()?;
+        ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type and
+    /// of the profile it was read as (with its elements' types and
+    /// contained resources; a Bundle's entries each as a resource):
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        let (
+            resource,
+            profile,
+        ): (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&str>) = match self {
+            Self::ClinicGlucose(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "https://clinic.example.org/fhir/StructureDefinition/clinic-glucose",
+                    ),
+                )
+            }
+            Self::ClinicPatient(resource) => {
+                (
+                    &**resource,
+                    ::std::option::Option::Some(
+                        "https://clinic.example.org/fhir/StructureDefinition/clinic-patient",
+                    ),
+                )
+            }
+            Self::Other(resource) => {
+                (
+                    ::fhirgen_runtime::AnyResource::as_object(resource),
+                    ::std::option::Option::None,
+                )
+            }
+        };
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            resource,
+            profile.as_slice(),
+        )
     }
     /// Reads a resource as the profile at `profile` (a canonical URL
     /// of this crate's, `|version` allowed) whatever its `meta.profile`
@@ -57,6 +117,7 @@ impl ProfiledResource {
             ::std::option::Option::None => Self::read(&mut reader)?,
         };
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Whether the profile at `url` (`|version` allowed) is one of this crate's.

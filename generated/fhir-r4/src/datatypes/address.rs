@@ -193,6 +193,23 @@ impl ::fhirgen_runtime::Object for Address {
         ::fhirgen_runtime::__private::empty_primitive("line", &self.line)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Address"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("line", &self.line, ::fhirgen_runtime::Kind::String);
+        e.primitive("city", &self.city, ::fhirgen_runtime::Kind::String);
+        e.primitive("district", &self.district, ::fhirgen_runtime::Kind::String);
+        e.primitive("state", &self.state, ::fhirgen_runtime::Kind::String);
+        e.primitive("postalCode", &self.postal_code, ::fhirgen_runtime::Kind::String);
+        e.primitive("country", &self.country, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `Address`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -95,6 +95,16 @@ impl ::fhirgen_runtime::Object for Annotation {
         w.primitive_field("time", &self.time);
         w.primitive_field("text", &self.text);
     }
+    fn type_code(&self) -> &'static str {
+        "Annotation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.choice("author", &self.author);
+        e.primitive("time", &self.time, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::Markdown);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -223,6 +233,18 @@ impl ::fhirgen_runtime::Choice for AnnotationAuthor {
         match self {
             Self::Reference(value) => w.object_field("authorReference", value),
             Self::String(value) => w.primitive_field("authorString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

@@ -161,6 +161,21 @@ impl ::fhirgen_runtime::Object for Attachment {
         w.primitive_field("title", &self.title);
         w.primitive_field("creation", &self.creation);
     }
+    fn type_code(&self) -> &'static str {
+        "Attachment"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("contentType", &self.content_type, ::fhirgen_runtime::Kind::Code);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.primitive("data", &self.data, ::fhirgen_runtime::Kind::Base64Binary);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Url);
+        e.primitive("size", &self.size, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.primitive("hash", &self.hash, ::fhirgen_runtime::Kind::Base64Binary);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("creation", &self.creation, ::fhirgen_runtime::Kind::DateTime);
+    }
 }
 /// Builds a `Attachment`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -73,6 +73,15 @@ impl ::fhirgen_runtime::Object for CodeableConcept {
         w.object_field("coding", &self.coding);
         w.primitive_field("text", &self.text);
     }
+    fn type_code(&self) -> &'static str {
+        "CodeableConcept"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("coding", &self.coding);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `CodeableConcept`: `build()` exists once every element the specification requires is set.
 #[must_use]

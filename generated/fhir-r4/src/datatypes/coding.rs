@@ -122,6 +122,22 @@ impl ::fhirgen_runtime::Object for Coding {
         w.primitive_field("display", &self.display);
         w.primitive_field("userSelected", &self.user_selected);
     }
+    fn type_code(&self) -> &'static str {
+        "Coding"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "userSelected",
+            &self.user_selected,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+    }
 }
 /// Builds a `Coding`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -73,6 +73,15 @@ impl ::fhirgen_runtime::Object for ContactDetail {
         w.primitive_field("name", &self.name);
         w.object_field("telecom", &self.telecom);
     }
+    fn type_code(&self) -> &'static str {
+        "ContactDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("telecom", &self.telecom);
+    }
 }
 /// Builds a `ContactDetail`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -119,6 +119,18 @@ impl ::fhirgen_runtime::Object for ContactPoint {
         w.primitive_field("rank", &self.rank);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "ContactPoint"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("rank", &self.rank, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `ContactPoint`: `build()` exists once every element the specification requires is set.
 #[must_use]

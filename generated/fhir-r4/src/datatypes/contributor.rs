@@ -89,6 +89,16 @@ impl ::fhirgen_runtime::Object for Contributor {
         w.primitive_field("name", &self.name);
         w.object_field("contact", &self.contact);
     }
+    fn type_code(&self) -> &'static str {
+        "Contributor"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

@@ -121,6 +121,18 @@ impl ::fhirgen_runtime::Object for Count {
         w.primitive_field("system", &self.system);
         w.primitive_field("code", &self.code);
     }
+    fn type_code(&self) -> &'static str {
+        "Count"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+    }
 }
 /// Builds a `Count`: `build()` exists once every element the specification requires is set.
 #[must_use]

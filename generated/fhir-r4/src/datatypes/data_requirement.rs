@@ -159,6 +159,21 @@ impl ::fhirgen_runtime::Object for DataRequirement {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "DataRequirement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.choice("subject", &self.subject);
+        e.primitive("mustSupport", &self.must_support, ::fhirgen_runtime::Kind::String);
+        e.object("codeFilter", &self.code_filter);
+        e.object("dateFilter", &self.date_filter);
+        e.primitive("limit", &self.limit, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("sort", &self.sort);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -365,6 +380,17 @@ impl ::fhirgen_runtime::Object for DataRequirementCodeFilter {
         w.primitive_field("valueSet", &self.value_set);
         w.object_field("code", &self.code);
     }
+    fn type_code(&self) -> &'static str {
+        "DataRequirementCodeFilter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive("searchParam", &self.search_param, ::fhirgen_runtime::Kind::String);
+        e.primitive("valueSet", &self.value_set, ::fhirgen_runtime::Kind::Canonical);
+        e.object("code", &self.code);
+    }
 }
 /// Builds a `DataRequirementCodeFilter`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -521,6 +547,16 @@ impl ::fhirgen_runtime::Object for DataRequirementDateFilter {
         w.primitive_field("searchParam", &self.search_param);
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "DataRequirementDateFilter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive("searchParam", &self.search_param, ::fhirgen_runtime::Kind::String);
+        e.choice("value", &self.value);
+    }
 }
 /// Builds a `DataRequirementDateFilter`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -654,6 +690,15 @@ impl ::fhirgen_runtime::Object for DataRequirementSort {
         w.object_field("extension", &self.extension);
         w.primitive_field("path", &self.path);
         w.primitive_field("direction", &self.direction);
+    }
+    fn type_code(&self) -> &'static str {
+        "DataRequirementSort"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive("direction", &self.direction, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]
@@ -810,6 +855,19 @@ impl ::fhirgen_runtime::Choice for DataRequirementDateFilterValue {
             Self::Duration(value) => w.object_field("valueDuration", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `DataRequirement.subject[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -866,6 +924,16 @@ impl ::fhirgen_runtime::Choice for DataRequirementSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -212,6 +212,31 @@ impl ::fhirgen_runtime::Object for Dosage {
         w.object_field("maxDosePerAdministration", &self.max_dose_per_administration);
         w.object_field("maxDosePerLifetime", &self.max_dose_per_lifetime);
     }
+    fn type_code(&self) -> &'static str {
+        "Dosage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("additionalInstruction", &self.additional_instruction);
+        e.primitive(
+            "patientInstruction",
+            &self.patient_instruction,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("timing", &self.timing);
+        e.choice("asNeeded", &self.as_needed);
+        e.object("site", &self.site);
+        e.object("route", &self.route);
+        e.object("method", &self.method);
+        e.object("doseAndRate", &self.dose_and_rate);
+        e.object("maxDosePerPeriod", &self.max_dose_per_period);
+        e.object("maxDosePerAdministration", &self.max_dose_per_administration);
+        e.object("maxDosePerLifetime", &self.max_dose_per_lifetime);
+    }
 }
 /// Builds a `Dosage`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -422,6 +447,16 @@ impl ::fhirgen_runtime::Object for DosageDoseAndRate {
         w.choice_field(&self.dose);
         w.choice_field(&self.rate);
     }
+    fn type_code(&self) -> &'static str {
+        "DosageDoseAndRate"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("type", &self.type_);
+        e.choice("dose", &self.dose);
+        e.choice("rate", &self.rate);
+    }
 }
 /// Builds a `DosageDoseAndRate`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -538,6 +573,18 @@ impl ::fhirgen_runtime::Choice for DosageAsNeeded {
             }
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::CodeableConcept(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Dosage.doseAndRate.dose[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -590,6 +637,16 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateDose {
         match self {
             Self::Range(value) => w.object_field("doseRange", value),
             Self::Quantity(value) => w.object_field("doseQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Range(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }
@@ -657,6 +714,17 @@ impl ::fhirgen_runtime::Choice for DosageDoseAndRateRate {
             Self::Ratio(value) => w.object_field("rateRatio", value),
             Self::Range(value) => w.object_field("rateRange", value),
             Self::Quantity(value) => w.object_field("rateQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Ratio(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }

@@ -1453,6 +1453,76 @@ impl ::fhirgen_runtime::Object for ElementDefinition {
         ::fhirgen_runtime::__private::empty_primitive("condition", &self.condition)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "representation",
+            &self.representation,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive("sliceName", &self.slice_name, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "sliceIsConstraining",
+            &self.slice_is_constraining,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("label", &self.label, ::fhirgen_runtime::Kind::String);
+        e.object("code", &self.code);
+        e.object("slicing", &self.slicing);
+        e.primitive("short", &self.short, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive(
+            "requirements",
+            &self.requirements,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+        e.object("base", &self.base);
+        e.primitive(
+            "contentReference",
+            &self.content_reference,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("type", &self.type_);
+        e.choice("defaultValue", &self.default_value);
+        e.primitive(
+            "meaningWhenMissing",
+            &self.meaning_when_missing,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.primitive(
+            "orderMeaning",
+            &self.order_meaning,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.choice("fixed", &self.fixed);
+        e.choice("pattern", &self.pattern);
+        e.object("example", &self.example);
+        e.choice("minValue", &self.min_value);
+        e.choice("maxValue", &self.max_value);
+        e.primitive("maxLength", &self.max_length, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("condition", &self.condition, ::fhirgen_runtime::Kind::Id);
+        e.object("constraint", &self.constraint);
+        e.primitive("mustSupport", &self.must_support, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("isModifier", &self.is_modifier, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive(
+            "isModifierReason",
+            &self.is_modifier_reason,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("isSummary", &self.is_summary, ::fhirgen_runtime::Kind::Boolean);
+        e.object("binding", &self.binding);
+        e.object("mapping", &self.mapping);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1799,6 +1869,16 @@ impl ::fhirgen_runtime::Object for ElementDefinitionBase {
         w.primitive_field("min", &self.min);
         w.primitive_field("max", &self.max);
     }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionBase"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1991,6 +2071,16 @@ impl ::fhirgen_runtime::Object for ElementDefinitionBinding {
         w.primitive_field("strength", &self.strength);
         w.primitive_field("description", &self.description);
         w.primitive_field("valueSet", &self.value_set);
+    }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionBinding"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("strength", &self.strength, ::fhirgen_runtime::Kind::Code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("valueSet", &self.value_set, ::fhirgen_runtime::Kind::Canonical);
     }
 }
 #[doc(hidden)]
@@ -2208,6 +2298,20 @@ impl ::fhirgen_runtime::Object for ElementDefinitionConstraint {
         w.primitive_field("expression", &self.expression);
         w.primitive_field("xpath", &self.xpath);
         w.primitive_field("source", &self.source);
+    }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionConstraint"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("key", &self.key, ::fhirgen_runtime::Kind::Id);
+        e.primitive("requirements", &self.requirements, ::fhirgen_runtime::Kind::String);
+        e.primitive("severity", &self.severity, ::fhirgen_runtime::Kind::Code);
+        e.primitive("human", &self.human, ::fhirgen_runtime::Kind::String);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+        e.primitive("xpath", &self.xpath, ::fhirgen_runtime::Kind::String);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::Canonical);
     }
 }
 #[doc(hidden)]
@@ -3861,6 +3965,15 @@ impl ::fhirgen_runtime::Object for ElementDefinitionExample {
         w.primitive_field("label", &self.label);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionExample"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("label", &self.label, ::fhirgen_runtime::Kind::String);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -4045,6 +4158,17 @@ impl ::fhirgen_runtime::Object for ElementDefinitionMapping {
         w.primitive_field("language", &self.language);
         w.primitive_field("map", &self.map);
         w.primitive_field("comment", &self.comment);
+    }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionMapping"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("identity", &self.identity, ::fhirgen_runtime::Kind::Id);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.primitive("map", &self.map, ::fhirgen_runtime::Kind::String);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -4239,6 +4363,17 @@ impl ::fhirgen_runtime::Object for ElementDefinitionSlicing {
         w.primitive_field("ordered", &self.ordered);
         w.primitive_field("rules", &self.rules);
     }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionSlicing"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("discriminator", &self.discriminator);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("ordered", &self.ordered, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("rules", &self.rules, ::fhirgen_runtime::Kind::Code);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -4393,6 +4528,15 @@ impl ::fhirgen_runtime::Object for ElementDefinitionSlicingDiscriminator {
         w.object_field("extension", &self.extension);
         w.primitive_field("type", &self.type_);
         w.primitive_field("path", &self.path);
+    }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionSlicingDiscriminator"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -4608,6 +4752,22 @@ impl ::fhirgen_runtime::Object for ElementDefinitionType {
         )?;
         ::fhirgen_runtime::__private::empty_primitive("aggregation", &self.aggregation)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ElementDefinitionType"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive(
+            "targetProfile",
+            &self.target_profile,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("aggregation", &self.aggregation, ::fhirgen_runtime::Kind::Code);
+        e.primitive("versioning", &self.versioning, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]
@@ -5590,6 +5750,86 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionDefaultValue {
             Self::Meta(value) => w.object_field("defaultValueMeta", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ElementDefinition.example.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6465,6 +6705,86 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionExampleValue {
             Self::UsageContext(value) => w.object_field("valueUsageContext", value),
             Self::Dosage(value) => w.object_field("valueDosage", value),
             Self::Meta(value) => w.object_field("valueMeta", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
         }
     }
 }
@@ -7344,6 +7664,86 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionFixed {
             Self::Meta(value) => w.object_field("fixedMeta", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ElementDefinition.maxValue[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -7557,6 +7957,35 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionMaxValue {
             Self::Quantity(value) => w.object_field("maxValueQuantity", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Quantity(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ElementDefinition.minValue[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -7768,6 +8197,35 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionMinValue {
             Self::PositiveInt(value) => w.primitive_field("minValuePositiveInt", value),
             Self::UnsignedInt(value) => w.primitive_field("minValueUnsignedInt", value),
             Self::Quantity(value) => w.object_field("minValueQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }
@@ -8651,6 +9109,86 @@ impl ::fhirgen_runtime::Choice for ElementDefinitionPattern {
             Self::UsageContext(value) => w.object_field("patternUsageContext", value),
             Self::Dosage(value) => w.object_field("patternDosage", value),
             Self::Meta(value) => w.object_field("patternMeta", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
         }
     }
 }

@@ -121,6 +121,18 @@ impl ::fhirgen_runtime::Object for Expression {
         w.primitive_field("expression", &self.expression);
         w.primitive_field("reference", &self.reference);
     }
+    fn type_code(&self) -> &'static str {
+        "Expression"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Id);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+        e.primitive("reference", &self.reference, ::fhirgen_runtime::Kind::Uri);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

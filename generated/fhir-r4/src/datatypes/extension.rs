@@ -341,6 +341,15 @@ impl ::fhirgen_runtime::Object for Extension {
         w.required_plain_field("url", &self.url);
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.required_plain("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1278,6 +1287,86 @@ impl ::fhirgen_runtime::Choice for ExtensionValue {
             Self::UsageContext(value) => w.object_field("valueUsageContext", value),
             Self::Dosage(value) => w.object_field("valueDosage", value),
             Self::Meta(value) => w.object_field("valueMeta", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
         }
     }
 }

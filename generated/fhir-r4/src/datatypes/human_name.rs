@@ -151,6 +151,20 @@ impl ::fhirgen_runtime::Object for HumanName {
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "HumanName"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("family", &self.family, ::fhirgen_runtime::Kind::String);
+        e.primitive("given", &self.given, ::fhirgen_runtime::Kind::String);
+        e.primitive("prefix", &self.prefix, ::fhirgen_runtime::Kind::String);
+        e.primitive("suffix", &self.suffix, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `HumanName`: `build()` exists once every element the specification requires is set.
 #[must_use]

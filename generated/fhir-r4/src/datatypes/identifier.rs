@@ -125,6 +125,19 @@ impl ::fhirgen_runtime::Object for Identifier {
         w.object_field("period", &self.period);
         w.object_field("assigner", &self.assigner);
     }
+    fn type_code(&self) -> &'static str {
+        "Identifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+        e.object("assigner", &self.assigner);
+    }
 }
 /// Builds a `Identifier`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -116,6 +116,23 @@ impl ::fhirgen_runtime::Object for MarketingStatus {
         w.object_field("dateRange", &self.date_range);
         w.primitive_field("restoreDate", &self.restore_date);
     }
+    fn type_code(&self) -> &'static str {
+        "MarketingStatus"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("country", &self.country);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.object("status", &self.status);
+        e.object("dateRange", &self.date_range);
+        e.primitive(
+            "restoreDate",
+            &self.restore_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+    }
 }
 /// Builds a `MarketingStatus`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -131,6 +131,19 @@ impl ::fhirgen_runtime::Object for Meta {
         ::fhirgen_runtime::__private::empty_primitive("profile", &self.profile)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Meta"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("versionId", &self.version_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("lastUpdated", &self.last_updated, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.object("security", &self.security);
+        e.object("tag", &self.tag);
+    }
 }
 /// Builds a `Meta`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -77,6 +77,15 @@ impl ::fhirgen_runtime::Object for Money {
         w.primitive_field("value", &self.value);
         w.primitive_field("currency", &self.currency);
     }
+    fn type_code(&self) -> &'static str {
+        "Money"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("currency", &self.currency, ::fhirgen_runtime::Kind::Code);
+    }
 }
 /// Builds a `Money`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -79,6 +79,15 @@ impl ::fhirgen_runtime::Object for Narrative {
         w.primitive_field("status", &self.status);
         w.primitive_field("div", &self.div);
     }
+    fn type_code(&self) -> &'static str {
+        "Narrative"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("div", &self.div, ::fhirgen_runtime::Kind::Xhtml);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

@@ -151,6 +151,24 @@ impl ::fhirgen_runtime::Object for ParameterDefinition {
         w.primitive_field("type", &self.type_);
         w.primitive_field("profile", &self.profile);
     }
+    fn type_code(&self) -> &'static str {
+        "ParameterDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Code);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

@@ -77,6 +77,15 @@ impl ::fhirgen_runtime::Object for Period {
         w.primitive_field("start", &self.start);
         w.primitive_field("end", &self.end);
     }
+    fn type_code(&self) -> &'static str {
+        "Period"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::DateTime);
+    }
 }
 /// Builds a `Period`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -103,6 +103,18 @@ impl ::fhirgen_runtime::Object for Population {
         w.object_field("race", &self.race);
         w.object_field("physiologicalCondition", &self.physiological_condition);
     }
+    fn type_code(&self) -> &'static str {
+        "Population"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("age", &self.age);
+        e.object("gender", &self.gender);
+        e.object("race", &self.race);
+        e.object("physiologicalCondition", &self.physiological_condition);
+    }
 }
 /// Builds a `Population`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -222,6 +234,16 @@ impl ::fhirgen_runtime::Choice for PopulationAge {
         match self {
             Self::Range(value) => w.object_field("ageRange", value),
             Self::CodeableConcept(value) => w.object_field("ageCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Range(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

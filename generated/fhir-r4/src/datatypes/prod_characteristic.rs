@@ -186,6 +186,25 @@ impl ::fhirgen_runtime::Object for ProdCharacteristic {
         ::fhirgen_runtime::__private::empty_primitive("imprint", &self.imprint)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ProdCharacteristic"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("height", &self.height);
+        e.object("width", &self.width);
+        e.object("depth", &self.depth);
+        e.object("weight", &self.weight);
+        e.object("nominalVolume", &self.nominal_volume);
+        e.object("externalDiameter", &self.external_diameter);
+        e.primitive("shape", &self.shape, ::fhirgen_runtime::Kind::String);
+        e.primitive("color", &self.color, ::fhirgen_runtime::Kind::String);
+        e.primitive("imprint", &self.imprint, ::fhirgen_runtime::Kind::String);
+        e.object("image", &self.image);
+        e.object("scoring", &self.scoring);
+    }
 }
 /// Builds a `ProdCharacteristic`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -102,6 +102,18 @@ impl ::fhirgen_runtime::Object for ProductShelfLife {
             &self.special_precautions_for_storage,
         );
     }
+    fn type_code(&self) -> &'static str {
+        "ProductShelfLife"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("period", &self.period);
+        e.object("specialPrecautionsForStorage", &self.special_precautions_for_storage);
+    }
 }
 /// Builds a `ProductShelfLife`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -69,6 +69,15 @@ impl ::fhirgen_runtime::Object for Range {
         w.object_field("low", &self.low);
         w.object_field("high", &self.high);
     }
+    fn type_code(&self) -> &'static str {
+        "Range"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("low", &self.low);
+        e.object("high", &self.high);
+    }
 }
 /// Builds a `Range`: `build()` exists once every element the specification requires is set.
 #[must_use]

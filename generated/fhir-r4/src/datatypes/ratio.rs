@@ -69,6 +69,15 @@ impl ::fhirgen_runtime::Object for Ratio {
         w.object_field("numerator", &self.numerator);
         w.object_field("denominator", &self.denominator);
     }
+    fn type_code(&self) -> &'static str {
+        "Ratio"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("numerator", &self.numerator);
+        e.object("denominator", &self.denominator);
+    }
 }
 /// Builds a `Ratio`: `build()` exists once every element the specification requires is set.
 #[must_use]

@@ -101,6 +101,17 @@ impl ::fhirgen_runtime::Object for Reference {
         w.object_field("identifier", &self.identifier);
         w.primitive_field("display", &self.display);
     }
+    fn type_code(&self) -> &'static str {
+        "Reference"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("reference", &self.reference, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+    }
 }
 impl ::fhirgen_runtime::LiteralReference for Reference {
     fn literal_reference(&self) -> ::std::option::Option<&str> {

@@ -145,6 +145,20 @@ impl ::fhirgen_runtime::Object for RelatedArtifact {
         w.object_field("document", &self.document);
         w.primitive_field("resource", &self.resource);
     }
+    fn type_code(&self) -> &'static str {
+        "RelatedArtifact"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("label", &self.label, ::fhirgen_runtime::Kind::String);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.primitive("citation", &self.citation, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Url);
+        e.object("document", &self.document);
+        e.primitive("resource", &self.resource, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

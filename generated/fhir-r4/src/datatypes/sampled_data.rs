@@ -150,6 +150,24 @@ impl ::fhirgen_runtime::Object for SampledData {
         w.primitive_field("dimensions", &self.dimensions);
         w.primitive_field("data", &self.data);
     }
+    fn type_code(&self) -> &'static str {
+        "SampledData"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("origin", &self.origin);
+        e.primitive("period", &self.period, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("lowerLimit", &self.lower_limit, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("upperLimit", &self.upper_limit, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive(
+            "dimensions",
+            &self.dimensions,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive("data", &self.data, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

@@ -135,6 +135,20 @@ impl ::fhirgen_runtime::Object for Signature {
         w.primitive_field("sigFormat", &self.sig_format);
         w.primitive_field("data", &self.data);
     }
+    fn type_code(&self) -> &'static str {
+        "Signature"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("type", &self.type_);
+        e.primitive("when", &self.when, ::fhirgen_runtime::Kind::Instant);
+        e.object("who", &self.who);
+        e.object("onBehalfOf", &self.on_behalf_of);
+        e.primitive("targetFormat", &self.target_format, ::fhirgen_runtime::Kind::Code);
+        e.primitive("sigFormat", &self.sig_format, ::fhirgen_runtime::Kind::Code);
+        e.primitive("data", &self.data, ::fhirgen_runtime::Kind::Base64Binary);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(

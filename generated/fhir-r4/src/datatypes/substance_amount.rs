@@ -115,6 +115,18 @@ impl ::fhirgen_runtime::Object for SubstanceAmount {
         w.primitive_field("amountText", &self.amount_text);
         w.object_field("referenceRange", &self.reference_range);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceAmount"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("amount", &self.amount);
+        e.object("amountType", &self.amount_type);
+        e.primitive("amountText", &self.amount_text, ::fhirgen_runtime::Kind::String);
+        e.object("referenceRange", &self.reference_range);
+    }
 }
 /// Builds a `SubstanceAmount`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -252,6 +264,15 @@ impl ::fhirgen_runtime::Object for SubstanceAmountReferenceRange {
         w.object_field("lowLimit", &self.low_limit);
         w.object_field("highLimit", &self.high_limit);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceAmountReferenceRange"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("lowLimit", &self.low_limit);
+        e.object("highLimit", &self.high_limit);
+    }
 }
 /// Builds a `SubstanceAmountReferenceRange`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -372,6 +393,19 @@ impl ::fhirgen_runtime::Choice for SubstanceAmountAmount {
             Self::Quantity(value) => w.object_field("amountQuantity", value),
             Self::Range(value) => w.object_field("amountRange", value),
             Self::String(value) => w.primitive_field("amountString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

@@ -97,6 +97,17 @@ impl ::fhirgen_runtime::Object for Timing {
         ::fhirgen_runtime::__private::empty_primitive("event", &self.event)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Timing"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("event", &self.event, ::fhirgen_runtime::Kind::DateTime);
+        e.object("repeat", &self.repeat);
+        e.object("code", &self.code);
+    }
 }
 /// Builds a `Timing`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -443,6 +454,32 @@ impl ::fhirgen_runtime::Object for TimingRepeat {
         ::fhirgen_runtime::__private::empty_primitive("when", &self.when)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "TimingRepeat"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.choice("bounds", &self.bounds);
+        e.primitive("count", &self.count, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("countMax", &self.count_max, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("duration", &self.duration, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("durationMax", &self.duration_max, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("durationUnit", &self.duration_unit, ::fhirgen_runtime::Kind::Code);
+        e.primitive("frequency", &self.frequency, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive(
+            "frequencyMax",
+            &self.frequency_max,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive("period", &self.period, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("periodMax", &self.period_max, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("periodUnit", &self.period_unit, ::fhirgen_runtime::Kind::Code);
+        e.primitive("dayOfWeek", &self.day_of_week, ::fhirgen_runtime::Kind::Code);
+        e.primitive("timeOfDay", &self.time_of_day, ::fhirgen_runtime::Kind::Time);
+        e.primitive("when", &self.when, ::fhirgen_runtime::Kind::Code);
+        e.primitive("offset", &self.offset, ::fhirgen_runtime::Kind::UnsignedInt);
+    }
 }
 /// Builds a `TimingRepeat`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -625,6 +662,17 @@ impl ::fhirgen_runtime::Choice for TimingRepeatBounds {
             Self::Duration(value) => w.object_field("boundsDuration", value),
             Self::Range(value) => w.object_field("boundsRange", value),
             Self::Period(value) => w.object_field("boundsPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Duration(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

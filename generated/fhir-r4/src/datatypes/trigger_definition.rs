@@ -129,6 +129,18 @@ impl ::fhirgen_runtime::Object for TriggerDefinition {
         w.object_field("data", &self.data);
         w.object_field("condition", &self.condition);
     }
+    fn type_code(&self) -> &'static str {
+        "TriggerDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.choice("timing", &self.timing);
+        e.object("data", &self.data);
+        e.object("condition", &self.condition);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -303,6 +315,20 @@ impl ::fhirgen_runtime::Choice for TriggerDefinitionTiming {
             Self::Reference(value) => w.object_field("timingReference", value),
             Self::Date(value) => w.primitive_field("timingDate", value),
             Self::DateTime(value) => w.primitive_field("timingDateTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Timing(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
         }
     }
 }

@@ -99,6 +99,15 @@ impl ::fhirgen_runtime::Object for UsageContext {
         w.object_field("code", &self.code);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "UsageContext"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("code", &self.code);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -246,6 +255,18 @@ impl ::fhirgen_runtime::Choice for UsageContextValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Range(value) => w.object_field("valueRange", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

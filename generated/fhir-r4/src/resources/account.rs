@@ -241,6 +241,30 @@ impl ::fhirgen_runtime::Object for Account {
         w.object_field("guarantor", &self.guarantor);
         w.object_field("partOf", &self.part_of);
     }
+    fn type_code(&self) -> &'static str {
+        "Account"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("subject", &self.subject);
+        e.object("servicePeriod", &self.service_period);
+        e.object("coverage", &self.coverage);
+        e.object("owner", &self.owner);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("guarantor", &self.guarantor);
+        e.object("partOf", &self.part_of);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Account {
     const RESOURCE_TYPE: &'static str = "Account";
@@ -252,15 +276,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Account {
     }
 }
 impl Account {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -505,6 +543,16 @@ impl ::fhirgen_runtime::Object for AccountCoverage {
         w.object_field("coverage", &self.coverage);
         w.primitive_field("priority", &self.priority);
     }
+    fn type_code(&self) -> &'static str {
+        "AccountCoverage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("coverage", &self.coverage);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::PositiveInt);
+    }
 }
 /// Builds a `AccountCoverage`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -655,6 +703,17 @@ impl ::fhirgen_runtime::Object for AccountGuarantor {
         w.object_field("party", &self.party);
         w.primitive_field("onHold", &self.on_hold);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "AccountGuarantor"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("party", &self.party);
+        e.primitive("onHold", &self.on_hold, ::fhirgen_runtime::Kind::Boolean);
+        e.object("period", &self.period);
     }
 }
 /// Builds a `AccountGuarantor`: `build()` exists once every element the specification requires is set.

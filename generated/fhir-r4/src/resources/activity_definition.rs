@@ -718,6 +718,77 @@ impl ::fhirgen_runtime::Object for ActivityDefinition {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ActivityDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("usage", &self.usage, ::fhirgen_runtime::Kind::String);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.primitive("library", &self.library, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.object("code", &self.code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("timing", &self.timing);
+        e.object("location", &self.location);
+        e.object("participant", &self.participant);
+        e.choice("product", &self.product);
+        e.object("quantity", &self.quantity);
+        e.object("dosage", &self.dosage);
+        e.object("bodySite", &self.body_site);
+        e.object("specimenRequirement", &self.specimen_requirement);
+        e.object("observationRequirement", &self.observation_requirement);
+        e.object("observationResultRequirement", &self.observation_result_requirement);
+        e.primitive("transform", &self.transform, ::fhirgen_runtime::Kind::Canonical);
+        e.object("dynamicValue", &self.dynamic_value);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ActivityDefinition {
     const RESOURCE_TYPE: &'static str = "ActivityDefinition";
@@ -729,15 +800,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ActivityDefinition {
     }
 }
 impl ActivityDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1202,6 +1287,16 @@ impl ::fhirgen_runtime::Object for ActivityDefinitionDynamicValue {
         w.primitive_field("path", &self.path);
         w.object_field("expression", &self.expression);
     }
+    fn type_code(&self) -> &'static str {
+        "ActivityDefinitionDynamicValue"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.object("expression", &self.expression);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1375,6 +1470,16 @@ impl ::fhirgen_runtime::Object for ActivityDefinitionParticipant {
         w.primitive_field("type", &self.type_);
         w.object_field("role", &self.role);
     }
+    fn type_code(&self) -> &'static str {
+        "ActivityDefinitionParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("role", &self.role);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1505,6 +1610,16 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionProduct {
             }
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ActivityDefinition.subject[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1561,6 +1676,16 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -1676,6 +1801,22 @@ impl ::fhirgen_runtime::Choice for ActivityDefinitionTiming {
             Self::Period(value) => w.object_field("timingPeriod", value),
             Self::Range(value) => w.object_field("timingRange", value),
             Self::Duration(value) => w.object_field("timingDuration", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Timing(value) => e.object(name, value),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
         }
     }
 }

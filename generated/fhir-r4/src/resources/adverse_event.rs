@@ -354,6 +354,43 @@ impl ::fhirgen_runtime::Object for AdverseEvent {
         w.object_field("referenceDocument", &self.reference_document);
         w.object_field("study", &self.study);
     }
+    fn type_code(&self) -> &'static str {
+        "AdverseEvent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("actuality", &self.actuality, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.object("event", &self.event);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("detected", &self.detected, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive(
+            "recordedDate",
+            &self.recorded_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("resultingCondition", &self.resulting_condition);
+        e.object("location", &self.location);
+        e.object("seriousness", &self.seriousness);
+        e.object("severity", &self.severity);
+        e.object("outcome", &self.outcome);
+        e.object("recorder", &self.recorder);
+        e.object("contributor", &self.contributor);
+        e.object("suspectEntity", &self.suspect_entity);
+        e.object("subjectMedicalHistory", &self.subject_medical_history);
+        e.object("referenceDocument", &self.reference_document);
+        e.object("study", &self.study);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for AdverseEvent {
     const RESOURCE_TYPE: &'static str = "AdverseEvent";
@@ -365,15 +402,29 @@ impl ::fhirgen_runtime::DropOutOfLine for AdverseEvent {
     }
 }
 impl AdverseEvent {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -671,6 +722,16 @@ impl ::fhirgen_runtime::Object for AdverseEventSuspectEntity {
         w.object_field("instance", &self.instance);
         w.object_field("causality", &self.causality);
     }
+    fn type_code(&self) -> &'static str {
+        "AdverseEventSuspectEntity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("instance", &self.instance);
+        e.object("causality", &self.causality);
+    }
 }
 /// Builds a `AdverseEventSuspectEntity`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -837,6 +898,22 @@ impl ::fhirgen_runtime::Object for AdverseEventSuspectEntityCausality {
         w.primitive_field("productRelatedness", &self.product_relatedness);
         w.object_field("author", &self.author);
         w.object_field("method", &self.method);
+    }
+    fn type_code(&self) -> &'static str {
+        "AdverseEventSuspectEntityCausality"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("assessment", &self.assessment);
+        e.primitive(
+            "productRelatedness",
+            &self.product_relatedness,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("author", &self.author);
+        e.object("method", &self.method);
     }
 }
 /// Builds a `AdverseEventSuspectEntityCausality`: `build()` exists once every element the specification requires is set.

@@ -351,6 +351,43 @@ impl ::fhirgen_runtime::Object for AllergyIntolerance {
         ::fhirgen_runtime::__private::empty_primitive("category", &self.category)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "AllergyIntolerance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("clinicalStatus", &self.clinical_status);
+        e.object("verificationStatus", &self.verification_status);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("category", &self.category, ::fhirgen_runtime::Kind::Code);
+        e.primitive("criticality", &self.criticality, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.object("patient", &self.patient);
+        e.object("encounter", &self.encounter);
+        e.choice("onset", &self.onset);
+        e.primitive(
+            "recordedDate",
+            &self.recorded_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("recorder", &self.recorder);
+        e.object("asserter", &self.asserter);
+        e.primitive(
+            "lastOccurrence",
+            &self.last_occurrence,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("note", &self.note);
+        e.object("reaction", &self.reaction);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for AllergyIntolerance {
     const RESOURCE_TYPE: &'static str = "AllergyIntolerance";
@@ -362,15 +399,29 @@ impl ::fhirgen_runtime::DropOutOfLine for AllergyIntolerance {
     }
 }
 impl AllergyIntolerance {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -693,6 +744,21 @@ impl ::fhirgen_runtime::Object for AllergyIntoleranceReaction {
         w.object_field("exposureRoute", &self.exposure_route);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "AllergyIntoleranceReaction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("substance", &self.substance);
+        e.object("manifestation", &self.manifestation);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("onset", &self.onset, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("severity", &self.severity, ::fhirgen_runtime::Kind::Code);
+        e.object("exposureRoute", &self.exposure_route);
+        e.object("note", &self.note);
+    }
 }
 /// Builds a `AllergyIntoleranceReaction`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -890,6 +956,23 @@ impl ::fhirgen_runtime::Choice for AllergyIntoleranceOnset {
             Self::Period(value) => w.object_field("onsetPeriod", value),
             Self::Range(value) => w.object_field("onsetRange", value),
             Self::String(value) => w.primitive_field("onsetString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

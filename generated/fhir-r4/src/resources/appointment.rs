@@ -381,6 +381,49 @@ impl ::fhirgen_runtime::Object for Appointment {
         w.object_field("participant", &self.participant);
         w.object_field("requestedPeriod", &self.requested_period);
     }
+    fn type_code(&self) -> &'static str {
+        "Appointment"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("cancelationReason", &self.cancelation_reason);
+        e.object("serviceCategory", &self.service_category);
+        e.object("serviceType", &self.service_type);
+        e.object("specialty", &self.specialty);
+        e.object("appointmentType", &self.appointment_type);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("supportingInformation", &self.supporting_information);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Instant);
+        e.primitive(
+            "minutesDuration",
+            &self.minutes_duration,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("slot", &self.slot);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "patientInstruction",
+            &self.patient_instruction,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("participant", &self.participant);
+        e.object("requestedPeriod", &self.requested_period);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Appointment {
     const RESOURCE_TYPE: &'static str = "Appointment";
@@ -392,15 +435,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Appointment {
     }
 }
 impl Appointment {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -777,6 +834,19 @@ impl ::fhirgen_runtime::Object for AppointmentParticipant {
         w.primitive_field("required", &self.required);
         w.primitive_field("status", &self.status);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "AppointmentParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("actor", &self.actor);
+        e.primitive("required", &self.required, ::fhirgen_runtime::Kind::Code);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

@@ -258,6 +258,30 @@ impl ::fhirgen_runtime::Object for AuditEvent {
         w.object_field("source", &self.source);
         w.object_field("entity", &self.entity);
     }
+    fn type_code(&self) -> &'static str {
+        "AuditEvent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("subtype", &self.subtype);
+        e.primitive("action", &self.action, ::fhirgen_runtime::Kind::Code);
+        e.object("period", &self.period);
+        e.primitive("recorded", &self.recorded, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("outcome", &self.outcome, ::fhirgen_runtime::Kind::Code);
+        e.primitive("outcomeDesc", &self.outcome_desc, ::fhirgen_runtime::Kind::String);
+        e.object("purposeOfEvent", &self.purpose_of_event);
+        e.object("agent", &self.agent);
+        e.object("source", &self.source);
+        e.object("entity", &self.entity);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for AuditEvent {
     const RESOURCE_TYPE: &'static str = "AuditEvent";
@@ -269,15 +293,29 @@ impl ::fhirgen_runtime::DropOutOfLine for AuditEvent {
     }
 }
 impl AuditEvent {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -654,6 +692,25 @@ impl ::fhirgen_runtime::Object for AuditEventAgent {
         ::fhirgen_runtime::__private::empty_primitive("policy", &self.policy)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "AuditEventAgent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("role", &self.role);
+        e.object("who", &self.who);
+        e.primitive("altId", &self.alt_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("requestor", &self.requestor, ::fhirgen_runtime::Kind::Boolean);
+        e.object("location", &self.location);
+        e.primitive("policy", &self.policy, ::fhirgen_runtime::Kind::Uri);
+        e.object("media", &self.media);
+        e.object("network", &self.network);
+        e.object("purposeOfUse", &self.purpose_of_use);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -864,6 +921,16 @@ impl ::fhirgen_runtime::Object for AuditEventAgentNetwork {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("address", &self.address);
         w.primitive_field("type", &self.type_);
+    }
+    fn type_code(&self) -> &'static str {
+        "AuditEventAgentNetwork"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("address", &self.address, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
     }
 }
 /// Builds a `AuditEventAgentNetwork`: `build()` exists once every element the specification requires is set.
@@ -1092,6 +1159,23 @@ impl ::fhirgen_runtime::Object for AuditEventEntity {
         w.primitive_field("query", &self.query);
         w.object_field("detail", &self.detail);
     }
+    fn type_code(&self) -> &'static str {
+        "AuditEventEntity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("what", &self.what);
+        e.object("type", &self.type_);
+        e.object("role", &self.role);
+        e.object("lifecycle", &self.lifecycle);
+        e.object("securityLabel", &self.security_label);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("query", &self.query, ::fhirgen_runtime::Kind::Base64Binary);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `AuditEventEntity`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1299,6 +1383,16 @@ impl ::fhirgen_runtime::Object for AuditEventEntityDetail {
         w.primitive_field("type", &self.type_);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "AuditEventEntityDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::String);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1482,6 +1576,17 @@ impl ::fhirgen_runtime::Object for AuditEventSource {
         w.object_field("observer", &self.observer);
         w.object_field("type", &self.type_);
     }
+    fn type_code(&self) -> &'static str {
+        "AuditEventSource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("site", &self.site, ::fhirgen_runtime::Kind::String);
+        e.object("observer", &self.observer);
+        e.object("type", &self.type_);
+    }
 }
 /// Builds a `AuditEventSource`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1612,6 +1717,20 @@ impl ::fhirgen_runtime::Choice for AuditEventEntityDetailValue {
         match self {
             Self::String(value) => w.primitive_field("valueString", value),
             Self::Base64Binary(value) => w.primitive_field("valueBase64Binary", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
         }
     }
 }

@@ -115,6 +115,18 @@ impl ::fhirgen_runtime::Object for Binary {
         w.object_field("securityContext", &self.security_context);
         w.primitive_field("data", &self.data);
     }
+    fn type_code(&self) -> &'static str {
+        "Binary"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.primitive("contentType", &self.content_type, ::fhirgen_runtime::Kind::Code);
+        e.object("securityContext", &self.security_context);
+        e.primitive("data", &self.data, ::fhirgen_runtime::Kind::Base64Binary);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Binary {
     const RESOURCE_TYPE: &'static str = "Binary";
@@ -126,15 +138,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Binary {
     }
 }
 impl Binary {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]

@@ -250,6 +250,34 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProduct {
         w.object_field("manipulation", &self.manipulation);
         w.object_field("storage", &self.storage);
     }
+    fn type_code(&self) -> &'static str {
+        "BiologicallyDerivedProduct"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "productCategory",
+            &self.product_category,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("productCode", &self.product_code);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("request", &self.request);
+        e.primitive("quantity", &self.quantity, ::fhirgen_runtime::Kind::Integer);
+        e.object("parent", &self.parent);
+        e.object("collection", &self.collection);
+        e.object("processing", &self.processing);
+        e.object("manipulation", &self.manipulation);
+        e.object("storage", &self.storage);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for BiologicallyDerivedProduct {
     const RESOURCE_TYPE: &'static str = "BiologicallyDerivedProduct";
@@ -261,15 +289,29 @@ impl ::fhirgen_runtime::DropOutOfLine for BiologicallyDerivedProduct {
     }
 }
 impl BiologicallyDerivedProduct {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -526,6 +568,17 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductCollection {
         w.object_field("source", &self.source);
         w.choice_field(&self.collected);
     }
+    fn type_code(&self) -> &'static str {
+        "BiologicallyDerivedProductCollection"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("collector", &self.collector);
+        e.object("source", &self.source);
+        e.choice("collected", &self.collected);
+    }
 }
 /// Builds a `BiologicallyDerivedProductCollection`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -679,6 +732,16 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductManipulation {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("description", &self.description);
         w.choice_field(&self.time);
+    }
+    fn type_code(&self) -> &'static str {
+        "BiologicallyDerivedProductManipulation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.choice("time", &self.time);
     }
 }
 /// Builds a `BiologicallyDerivedProductManipulation`: `build()` exists once every element the specification requires is set.
@@ -848,6 +911,18 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductProcessing {
         w.object_field("procedure", &self.procedure);
         w.object_field("additive", &self.additive);
         w.choice_field(&self.time);
+    }
+    fn type_code(&self) -> &'static str {
+        "BiologicallyDerivedProductProcessing"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("procedure", &self.procedure);
+        e.object("additive", &self.additive);
+        e.choice("time", &self.time);
     }
 }
 /// Builds a `BiologicallyDerivedProductProcessing`: `build()` exists once every element the specification requires is set.
@@ -1030,6 +1105,18 @@ impl ::fhirgen_runtime::Object for BiologicallyDerivedProductStorage {
         w.primitive_field("scale", &self.scale);
         w.object_field("duration", &self.duration);
     }
+    fn type_code(&self) -> &'static str {
+        "BiologicallyDerivedProductStorage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("temperature", &self.temperature, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("scale", &self.scale, ::fhirgen_runtime::Kind::Code);
+        e.object("duration", &self.duration);
+    }
 }
 /// Builds a `BiologicallyDerivedProductStorage`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1158,6 +1245,18 @@ impl ::fhirgen_runtime::Choice for BiologicallyDerivedProductCollectionCollected
             Self::Period(value) => w.object_field("collectedPeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `BiologicallyDerivedProduct.manipulation.time[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1219,6 +1318,18 @@ impl ::fhirgen_runtime::Choice for BiologicallyDerivedProductManipulationTime {
             Self::Period(value) => w.object_field("timePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `BiologicallyDerivedProduct.processing.time[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1278,6 +1389,18 @@ impl ::fhirgen_runtime::Choice for BiologicallyDerivedProductProcessingTime {
         match self {
             Self::DateTime(value) => w.primitive_field("timeDateTime", value),
             Self::Period(value) => w.object_field("timePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

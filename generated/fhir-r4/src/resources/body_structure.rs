@@ -205,6 +205,27 @@ impl ::fhirgen_runtime::Object for BodyStructure {
         w.object_field("image", &self.image);
         w.object_field("patient", &self.patient);
     }
+    fn type_code(&self) -> &'static str {
+        "BodyStructure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("morphology", &self.morphology);
+        e.object("location", &self.location);
+        e.object("locationQualifier", &self.location_qualifier);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("image", &self.image);
+        e.object("patient", &self.patient);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for BodyStructure {
     const RESOURCE_TYPE: &'static str = "BodyStructure";
@@ -216,15 +237,29 @@ impl ::fhirgen_runtime::DropOutOfLine for BodyStructure {
     }
 }
 impl BodyStructure {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]

@@ -161,6 +161,22 @@ impl ::fhirgen_runtime::Object for Bundle {
         w.object_field("entry", &self.entry);
         w.object_field("signature", &self.signature);
     }
+    fn type_code(&self) -> &'static str {
+        "Bundle"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("identifier", &self.identifier);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("timestamp", &self.timestamp, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("total", &self.total, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.object("link", &self.link);
+        e.object("entry", &self.entry);
+        e.object("signature", &self.signature);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Bundle {
     const RESOURCE_TYPE: &'static str = "Bundle";
@@ -172,15 +188,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Bundle {
     }
 }
 impl Bundle {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -407,6 +437,20 @@ impl ::fhirgen_runtime::Object for BundleEntry {
         w.object_field("request", &self.request);
         w.object_field("response", &self.response);
     }
+    fn type_code(&self) -> &'static str {
+        "BundleEntry"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("link", &self.link);
+        e.primitive("fullUrl", &self.full_url, ::fhirgen_runtime::Kind::Uri);
+        e.resource("resource", &self.resource);
+        e.object("search", &self.search);
+        e.object("request", &self.request);
+        e.object("response", &self.response);
+    }
 }
 /// Builds a `BundleEntry`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -629,6 +673,24 @@ impl ::fhirgen_runtime::Object for BundleEntryRequest {
         w.primitive_field("ifModifiedSince", &self.if_modified_since);
         w.primitive_field("ifMatch", &self.if_match);
         w.primitive_field("ifNoneExist", &self.if_none_exist);
+    }
+    fn type_code(&self) -> &'static str {
+        "BundleEntryRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("method", &self.method, ::fhirgen_runtime::Kind::Code);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("ifNoneMatch", &self.if_none_match, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "ifModifiedSince",
+            &self.if_modified_since,
+            ::fhirgen_runtime::Kind::Instant,
+        );
+        e.primitive("ifMatch", &self.if_match, ::fhirgen_runtime::Kind::String);
+        e.primitive("ifNoneExist", &self.if_none_exist, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -866,6 +928,23 @@ impl ::fhirgen_runtime::Object for BundleEntryResponse {
         w.primitive_field("lastModified", &self.last_modified);
         w.resource_field("outcome", &self.outcome);
     }
+    fn type_code(&self) -> &'static str {
+        "BundleEntryResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::String);
+        e.primitive("location", &self.location, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("etag", &self.etag, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "lastModified",
+            &self.last_modified,
+            ::fhirgen_runtime::Kind::Instant,
+        );
+        e.resource("outcome", &self.outcome);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1041,6 +1120,16 @@ impl ::fhirgen_runtime::Object for BundleEntrySearch {
         w.primitive_field("mode", &self.mode);
         w.primitive_field("score", &self.score);
     }
+    fn type_code(&self) -> &'static str {
+        "BundleEntrySearch"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("score", &self.score, ::fhirgen_runtime::Kind::Decimal);
+    }
 }
 /// Builds a `BundleEntrySearch`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1182,6 +1271,16 @@ impl ::fhirgen_runtime::Object for BundleLink {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("relation", &self.relation);
         w.primitive_field("url", &self.url);
+    }
+    fn type_code(&self) -> &'static str {
+        "BundleLink"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("relation", &self.relation, ::fhirgen_runtime::Kind::String);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
     }
 }
 #[doc(hidden)]

@@ -484,6 +484,57 @@ impl ::fhirgen_runtime::Object for CapabilityStatement {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "instantiates",
+            &self.instantiates,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("imports", &self.imports, ::fhirgen_runtime::Kind::Canonical);
+        e.object("software", &self.software);
+        e.object("implementation", &self.implementation);
+        e.primitive("fhirVersion", &self.fhir_version, ::fhirgen_runtime::Kind::Code);
+        e.primitive("format", &self.format, ::fhirgen_runtime::Kind::Code);
+        e.primitive("patchFormat", &self.patch_format, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "implementationGuide",
+            &self.implementation_guide,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.object("rest", &self.rest);
+        e.object("messaging", &self.messaging);
+        e.object("document", &self.document);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CapabilityStatement {
     const RESOURCE_TYPE: &'static str = "CapabilityStatement";
@@ -495,15 +546,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CapabilityStatement {
     }
 }
 impl CapabilityStatement {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -929,6 +994,21 @@ impl ::fhirgen_runtime::Object for CapabilityStatementDocument {
         w.primitive_field("documentation", &self.documentation);
         w.primitive_field("profile", &self.profile);
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementDocument"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1118,6 +1198,17 @@ impl ::fhirgen_runtime::Object for CapabilityStatementImplementation {
         w.primitive_field("description", &self.description);
         w.primitive_field("url", &self.url);
         w.object_field("custodian", &self.custodian);
+    }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementImplementation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Url);
+        e.object("custodian", &self.custodian);
     }
 }
 #[doc(hidden)]
@@ -1312,6 +1403,26 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessaging {
         w.primitive_field("documentation", &self.documentation);
         w.object_field("supportedMessage", &self.supported_message);
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementMessaging"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("endpoint", &self.endpoint);
+        e.primitive(
+            "reliableCache",
+            &self.reliable_cache,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("supportedMessage", &self.supported_message);
+    }
 }
 /// Builds a `CapabilityStatementMessaging`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1469,6 +1580,16 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessagingEndpoint {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("protocol", &self.protocol);
         w.primitive_field("address", &self.address);
+    }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementMessagingEndpoint"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("protocol", &self.protocol);
+        e.primitive("address", &self.address, ::fhirgen_runtime::Kind::Url);
     }
 }
 #[doc(hidden)]
@@ -1634,6 +1755,16 @@ impl ::fhirgen_runtime::Object for CapabilityStatementMessagingSupportedMessage 
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("mode", &self.mode);
         w.primitive_field("definition", &self.definition);
+    }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementMessagingSupportedMessage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Canonical);
     }
 }
 #[doc(hidden)]
@@ -1893,6 +2024,30 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRest {
         ::fhirgen_runtime::__private::empty_primitive("compartment", &self.compartment)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("security", &self.security);
+        e.object("resource", &self.resource);
+        e.object("interaction", &self.interaction);
+        e.object("searchParam", &self.search_param);
+        e.object("operation", &self.operation);
+        e.primitive(
+            "compartment",
+            &self.compartment,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2105,6 +2260,20 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestInteraction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.primitive_field("documentation", &self.documentation);
+    }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRestInteraction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
     }
 }
 #[doc(hidden)]
@@ -2523,6 +2692,71 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResource {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRestResource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive(
+            "supportedProfile",
+            &self.supported_profile,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("interaction", &self.interaction);
+        e.primitive("versioning", &self.versioning, ::fhirgen_runtime::Kind::Code);
+        e.primitive("readHistory", &self.read_history, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive(
+            "updateCreate",
+            &self.update_create,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive(
+            "conditionalCreate",
+            &self.conditional_create,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive(
+            "conditionalRead",
+            &self.conditional_read,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "conditionalUpdate",
+            &self.conditional_update,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive(
+            "conditionalDelete",
+            &self.conditional_delete,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "referencePolicy",
+            &self.reference_policy,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "searchInclude",
+            &self.search_include,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "searchRevInclude",
+            &self.search_rev_include,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("searchParam", &self.search_param);
+        e.object("operation", &self.operation);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2797,6 +3031,20 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceInteraction {
         w.primitive_field("code", &self.code);
         w.primitive_field("documentation", &self.documentation);
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRestResourceInteraction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2973,6 +3221,21 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceOperation {
         w.primitive_field("name", &self.name);
         w.primitive_field("definition", &self.definition);
         w.primitive_field("documentation", &self.documentation);
+    }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRestResourceOperation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
     }
 }
 #[doc(hidden)]
@@ -3187,6 +3450,22 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestResourceSearchParam {
         w.primitive_field("type", &self.type_);
         w.primitive_field("documentation", &self.documentation);
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRestResourceSearchParam"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3384,6 +3663,17 @@ impl ::fhirgen_runtime::Object for CapabilityStatementRestSecurity {
         w.object_field("service", &self.service);
         w.primitive_field("description", &self.description);
     }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementRestSecurity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("cors", &self.cors, ::fhirgen_runtime::Kind::Boolean);
+        e.object("service", &self.service);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+    }
 }
 /// Builds a `CapabilityStatementRestSecurity`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3550,6 +3840,21 @@ impl ::fhirgen_runtime::Object for CapabilityStatementSoftware {
         w.primitive_field("name", &self.name);
         w.primitive_field("version", &self.version);
         w.primitive_field("releaseDate", &self.release_date);
+    }
+    fn type_code(&self) -> &'static str {
+        "CapabilityStatementSoftware"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "releaseDate",
+            &self.release_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
     }
 }
 #[doc(hidden)]

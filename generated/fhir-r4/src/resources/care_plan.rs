@@ -397,6 +397,50 @@ impl ::fhirgen_runtime::Object for CarePlan {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CarePlan"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("replaces", &self.replaces);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.object("period", &self.period);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.object("contributor", &self.contributor);
+        e.object("careTeam", &self.care_team);
+        e.object("addresses", &self.addresses);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("goal", &self.goal);
+        e.object("activity", &self.activity);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CarePlan {
     const RESOURCE_TYPE: &'static str = "CarePlan";
@@ -408,15 +452,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CarePlan {
     }
 }
 impl CarePlan {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -791,6 +849,19 @@ impl ::fhirgen_runtime::Object for CarePlanActivity {
         w.object_field("reference", &self.reference);
         w.object_field("detail", &self.detail);
     }
+    fn type_code(&self) -> &'static str {
+        "CarePlanActivity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("outcomeCodeableConcept", &self.outcome_codeable_concept);
+        e.object("outcomeReference", &self.outcome_reference);
+        e.object("progress", &self.progress);
+        e.object("reference", &self.reference);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `CarePlanActivity`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1160,6 +1231,43 @@ impl ::fhirgen_runtime::Object for CarePlanActivityDetail {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CarePlanActivityDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("code", &self.code);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("goal", &self.goal);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("scheduled", &self.scheduled);
+        e.object("location", &self.location);
+        e.object("performer", &self.performer);
+        e.choice("product", &self.product);
+        e.object("dailyAmount", &self.daily_amount);
+        e.object("quantity", &self.quantity);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1384,6 +1492,16 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailProduct {
             Self::Reference(value) => w.object_field("productReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `CarePlan.activity.detail.scheduled[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1456,6 +1574,19 @@ impl ::fhirgen_runtime::Choice for CarePlanActivityDetailScheduled {
             Self::Timing(value) => w.object_field("scheduledTiming", value),
             Self::Period(value) => w.object_field("scheduledPeriod", value),
             Self::String(value) => w.primitive_field("scheduledString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Timing(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

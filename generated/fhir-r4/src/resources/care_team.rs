@@ -257,6 +257,32 @@ impl ::fhirgen_runtime::Object for CareTeam {
         w.object_field("telecom", &self.telecom);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "CareTeam"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.object("period", &self.period);
+        e.object("participant", &self.participant);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("telecom", &self.telecom);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CareTeam {
     const RESOURCE_TYPE: &'static str = "CareTeam";
@@ -268,15 +294,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CareTeam {
     }
 }
 impl CareTeam {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -542,6 +582,18 @@ impl ::fhirgen_runtime::Object for CareTeamParticipant {
         w.object_field("member", &self.member);
         w.object_field("onBehalfOf", &self.on_behalf_of);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "CareTeamParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("role", &self.role);
+        e.object("member", &self.member);
+        e.object("onBehalfOf", &self.on_behalf_of);
+        e.object("period", &self.period);
     }
 }
 /// Builds a `CareTeamParticipant`: `build()` exists once every element the specification requires is set.

@@ -268,6 +268,36 @@ impl ::fhirgen_runtime::Object for CatalogEntry {
         w.object_field("additionalClassification", &self.additional_classification);
         w.object_field("relatedEntry", &self.related_entry);
     }
+    fn type_code(&self) -> &'static str {
+        "CatalogEntry"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.primitive("orderable", &self.orderable, ::fhirgen_runtime::Kind::Boolean);
+        e.object("referencedItem", &self.referenced_item);
+        e.object("additionalIdentifier", &self.additional_identifier);
+        e.object("classification", &self.classification);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("validityPeriod", &self.validity_period);
+        e.primitive("validTo", &self.valid_to, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive(
+            "lastUpdated",
+            &self.last_updated,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("additionalCharacteristic", &self.additional_characteristic);
+        e.object("additionalClassification", &self.additional_classification);
+        e.object("relatedEntry", &self.related_entry);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CatalogEntry {
     const RESOURCE_TYPE: &'static str = "CatalogEntry";
@@ -279,15 +309,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CatalogEntry {
     }
 }
 impl CatalogEntry {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -555,6 +599,16 @@ impl ::fhirgen_runtime::Object for CatalogEntryRelatedEntry {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("relationtype", &self.relationtype);
         w.object_field("item", &self.item);
+    }
+    fn type_code(&self) -> &'static str {
+        "CatalogEntryRelatedEntry"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("relationtype", &self.relationtype, ::fhirgen_runtime::Kind::Code);
+        e.object("item", &self.item);
     }
 }
 #[doc(hidden)]

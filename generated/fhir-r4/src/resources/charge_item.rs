@@ -442,6 +442,61 @@ impl ::fhirgen_runtime::Object for ChargeItem {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ChargeItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("definitionUri", &self.definition_uri, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "definitionCanonical",
+            &self.definition_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("partOf", &self.part_of);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("context", &self.context);
+        e.choice("occurrence", &self.occurrence);
+        e.object("performer", &self.performer);
+        e.object("performingOrganization", &self.performing_organization);
+        e.object("requestingOrganization", &self.requesting_organization);
+        e.object("costCenter", &self.cost_center);
+        e.object("quantity", &self.quantity);
+        e.object("bodysite", &self.bodysite);
+        e.primitive(
+            "factorOverride",
+            &self.factor_override,
+            ::fhirgen_runtime::Kind::Decimal,
+        );
+        e.object("priceOverride", &self.price_override);
+        e.primitive(
+            "overrideReason",
+            &self.override_reason,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("enterer", &self.enterer);
+        e.primitive(
+            "enteredDate",
+            &self.entered_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("reason", &self.reason);
+        e.object("service", &self.service);
+        e.choice("product", &self.product);
+        e.object("account", &self.account);
+        e.object("note", &self.note);
+        e.object("supportingInformation", &self.supporting_information);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ChargeItem {
     const RESOURCE_TYPE: &'static str = "ChargeItem";
@@ -453,15 +508,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ChargeItem {
     }
 }
 impl ChargeItem {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -801,6 +870,16 @@ impl ::fhirgen_runtime::Object for ChargeItemPerformer {
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
     }
+    fn type_code(&self) -> &'static str {
+        "ChargeItemPerformer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("function", &self.function);
+        e.object("actor", &self.actor);
+    }
 }
 /// Builds a `ChargeItemPerformer`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -932,6 +1011,19 @@ impl ::fhirgen_runtime::Choice for ChargeItemOccurrence {
             Self::Timing(value) => w.object_field("occurrenceTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ChargeItem.product[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -988,6 +1080,16 @@ impl ::fhirgen_runtime::Choice for ChargeItemProduct {
             Self::CodeableConcept(value) => {
                 w.object_field("productCodeableConcept", value)
             }
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

@@ -417,6 +417,54 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinition {
         ::fhirgen_runtime::__private::empty_primitive("replaces", &self.replaces)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ChargeItemDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "derivedFromUri",
+            &self.derived_from_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.primitive("partOf", &self.part_of, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("replaces", &self.replaces, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("code", &self.code);
+        e.object("instance", &self.instance);
+        e.object("applicability", &self.applicability);
+        e.object("propertyGroup", &self.property_group);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ChargeItemDefinition {
     const RESOURCE_TYPE: &'static str = "ChargeItemDefinition";
@@ -428,15 +476,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ChargeItemDefinition {
     }
 }
 impl ChargeItemDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -794,6 +856,17 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionApplicability {
         w.primitive_field("language", &self.language);
         w.primitive_field("expression", &self.expression);
     }
+    fn type_code(&self) -> &'static str {
+        "ChargeItemDefinitionApplicability"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::String);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `ChargeItemDefinitionApplicability`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -934,6 +1007,16 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionPropertyGroup {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("applicability", &self.applicability);
         w.object_field("priceComponent", &self.price_component);
+    }
+    fn type_code(&self) -> &'static str {
+        "ChargeItemDefinitionPropertyGroup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("applicability", &self.applicability);
+        e.object("priceComponent", &self.price_component);
     }
 }
 /// Builds a `ChargeItemDefinitionPropertyGroup`: `build()` exists once every element the specification requires is set.
@@ -1106,6 +1189,18 @@ impl ::fhirgen_runtime::Object for ChargeItemDefinitionPropertyGroupPriceCompone
         w.object_field("code", &self.code);
         w.primitive_field("factor", &self.factor);
         w.object_field("amount", &self.amount);
+    }
+    fn type_code(&self) -> &'static str {
+        "ChargeItemDefinitionPropertyGroupPriceComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("amount", &self.amount);
     }
 }
 #[doc(hidden)]

@@ -414,6 +414,46 @@ impl ::fhirgen_runtime::Object for Claim {
         w.object_field("item", &self.item);
         w.object_field("total", &self.total);
     }
+    fn type_code(&self) -> &'static str {
+        "Claim"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("subType", &self.sub_type);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.object("billablePeriod", &self.billable_period);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("enterer", &self.enterer);
+        e.object("insurer", &self.insurer);
+        e.object("provider", &self.provider);
+        e.object("priority", &self.priority);
+        e.object("fundsReserve", &self.funds_reserve);
+        e.object("related", &self.related);
+        e.object("prescription", &self.prescription);
+        e.object("originalPrescription", &self.original_prescription);
+        e.object("payee", &self.payee);
+        e.object("referral", &self.referral);
+        e.object("facility", &self.facility);
+        e.object("careTeam", &self.care_team);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("diagnosis", &self.diagnosis);
+        e.object("procedure", &self.procedure);
+        e.object("insurance", &self.insurance);
+        e.object("accident", &self.accident);
+        e.object("item", &self.item);
+        e.object("total", &self.total);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Claim {
     const RESOURCE_TYPE: &'static str = "Claim";
@@ -425,15 +465,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Claim {
     }
 }
 impl Claim {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -842,6 +896,17 @@ impl ::fhirgen_runtime::Object for ClaimAccident {
         w.object_field("type", &self.type_);
         w.choice_field(&self.location);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimAccident"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Date);
+        e.object("type", &self.type_);
+        e.choice("location", &self.location);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1034,6 +1099,19 @@ impl ::fhirgen_runtime::Object for ClaimCareTeam {
         w.primitive_field("responsible", &self.responsible);
         w.object_field("role", &self.role);
         w.object_field("qualification", &self.qualification);
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimCareTeam"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("provider", &self.provider);
+        e.primitive("responsible", &self.responsible, ::fhirgen_runtime::Kind::Boolean);
+        e.object("role", &self.role);
+        e.object("qualification", &self.qualification);
     }
 }
 #[doc(hidden)]
@@ -1248,6 +1326,19 @@ impl ::fhirgen_runtime::Object for ClaimDiagnosis {
         w.object_field("type", &self.type_);
         w.object_field("onAdmission", &self.on_admission);
         w.object_field("packageCode", &self.package_code);
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimDiagnosis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.required_choice("diagnosis", &self.diagnosis);
+        e.object("type", &self.type_);
+        e.object("onAdmission", &self.on_admission);
+        e.object("packageCode", &self.package_code);
     }
 }
 #[doc(hidden)]
@@ -1506,6 +1597,25 @@ impl ::fhirgen_runtime::Object for ClaimInsurance {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimInsurance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("focal", &self.focal, ::fhirgen_runtime::Kind::Boolean);
+        e.object("identifier", &self.identifier);
+        e.object("coverage", &self.coverage);
+        e.primitive(
+            "businessArrangement",
+            &self.business_arrangement,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("preAuthRef", &self.pre_auth_ref, ::fhirgen_runtime::Kind::String);
+        e.object("claimResponse", &self.claim_response);
     }
 }
 #[doc(hidden)]
@@ -1966,6 +2076,51 @@ impl ::fhirgen_runtime::Object for ClaimItem {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive(
+            "careTeamSequence",
+            &self.care_team_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "diagnosisSequence",
+            &self.diagnosis_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "procedureSequence",
+            &self.procedure_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "informationSequence",
+            &self.information_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("revenue", &self.revenue);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.choice("serviced", &self.serviced);
+        e.choice("location", &self.location);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("udi", &self.udi);
+        e.object("bodySite", &self.body_site);
+        e.object("subSite", &self.sub_site);
+        e.object("encounter", &self.encounter);
+        e.object("detail", &self.detail);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2352,6 +2507,26 @@ impl ::fhirgen_runtime::Object for ClaimItemDetail {
         w.object_field("udi", &self.udi);
         w.object_field("subDetail", &self.sub_detail);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimItemDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("revenue", &self.revenue);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("udi", &self.udi);
+        e.object("subDetail", &self.sub_detail);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2665,6 +2840,25 @@ impl ::fhirgen_runtime::Object for ClaimItemDetailSubDetail {
         w.object_field("net", &self.net);
         w.object_field("udi", &self.udi);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimItemDetailSubDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("revenue", &self.revenue);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("udi", &self.udi);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2872,6 +3066,16 @@ impl ::fhirgen_runtime::Object for ClaimPayee {
         w.object_field("type", &self.type_);
         w.object_field("party", &self.party);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimPayee"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("party", &self.party);
+    }
 }
 /// Builds a `ClaimPayee`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3058,6 +3262,19 @@ impl ::fhirgen_runtime::Object for ClaimProcedure {
         w.primitive_field("date", &self.date);
         w.required_choice_field(&self.procedure);
         w.object_field("udi", &self.udi);
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimProcedure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("type", &self.type_);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.required_choice("procedure", &self.procedure);
+        e.object("udi", &self.udi);
     }
 }
 #[doc(hidden)]
@@ -3253,6 +3470,17 @@ impl ::fhirgen_runtime::Object for ClaimRelated {
         w.object_field("claim", &self.claim);
         w.object_field("relationship", &self.relationship);
         w.object_field("reference", &self.reference);
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimRelated"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("claim", &self.claim);
+        e.object("relationship", &self.relationship);
+        e.object("reference", &self.reference);
     }
 }
 /// Builds a `ClaimRelated`: `build()` exists once every element the specification requires is set.
@@ -3469,6 +3697,20 @@ impl ::fhirgen_runtime::Object for ClaimSupportingInfo {
         w.choice_field(&self.value);
         w.object_field("reason", &self.reason);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimSupportingInfo"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.choice("timing", &self.timing);
+        e.choice("value", &self.value);
+        e.object("reason", &self.reason);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3618,6 +3860,16 @@ impl ::fhirgen_runtime::Choice for ClaimAccidentLocation {
             Self::Reference(value) => w.object_field("locationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Address(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Claim.diagnosis.diagnosis[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3674,6 +3926,16 @@ impl ::fhirgen_runtime::Choice for ClaimDiagnosisDiagnosis {
                 w.object_field("diagnosisCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("diagnosisReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -3749,6 +4011,17 @@ impl ::fhirgen_runtime::Choice for ClaimItemLocation {
             Self::Reference(value) => w.object_field("locationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Address(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Claim.item.serviced[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3806,6 +4079,16 @@ impl ::fhirgen_runtime::Choice for ClaimItemServiced {
         match self {
             Self::Date(value) => w.primitive_field("servicedDate", value),
             Self::Period(value) => w.object_field("servicedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }
@@ -3866,6 +4149,16 @@ impl ::fhirgen_runtime::Choice for ClaimProcedureProcedure {
             Self::Reference(value) => w.object_field("procedureReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Claim.supportingInfo.timing[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3923,6 +4216,16 @@ impl ::fhirgen_runtime::Choice for ClaimSupportingInfoTiming {
         match self {
             Self::Date(value) => w.primitive_field("timingDate", value),
             Self::Period(value) => w.object_field("timingPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }
@@ -4038,6 +4341,23 @@ impl ::fhirgen_runtime::Choice for ClaimSupportingInfoValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Attachment(value) => w.object_field("valueAttachment", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Quantity(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -427,6 +427,46 @@ impl ::fhirgen_runtime::Object for ClaimResponse {
         w.object_field("insurance", &self.insurance);
         w.object_field("error", &self.error);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("subType", &self.sub_type);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("insurer", &self.insurer);
+        e.object("requestor", &self.requestor);
+        e.object("request", &self.request);
+        e.primitive("outcome", &self.outcome, ::fhirgen_runtime::Kind::Code);
+        e.primitive("disposition", &self.disposition, ::fhirgen_runtime::Kind::String);
+        e.primitive("preAuthRef", &self.pre_auth_ref, ::fhirgen_runtime::Kind::String);
+        e.object("preAuthPeriod", &self.pre_auth_period);
+        e.object("payeeType", &self.payee_type);
+        e.object("item", &self.item);
+        e.object("addItem", &self.add_item);
+        e.object("adjudication", &self.adjudication);
+        e.object("total", &self.total);
+        e.object("payment", &self.payment);
+        e.object("fundsReserve", &self.funds_reserve);
+        e.object("formCode", &self.form_code);
+        e.object("form", &self.form);
+        e.object("processNote", &self.process_note);
+        e.object("communicationRequest", &self.communication_request);
+        e.object("insurance", &self.insurance);
+        e.object("error", &self.error);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ClaimResponse {
     const RESOURCE_TYPE: &'static str = "ClaimResponse";
@@ -438,15 +478,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ClaimResponse {
     }
 }
 impl ClaimResponse {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1065,6 +1119,48 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItem {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseAddItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "itemSequence",
+            &self.item_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "detailSequence",
+            &self.detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "subdetailSequence",
+            &self.subdetail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("provider", &self.provider);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.choice("serviced", &self.serviced);
+        e.choice("location", &self.location);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("bodySite", &self.body_site);
+        e.object("subSite", &self.sub_site);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `ClaimResponseAddItem`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1413,6 +1509,27 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetail {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseAddItemDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("subDetail", &self.sub_detail);
+    }
 }
 /// Builds a `ClaimResponseAddItemDetail`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1682,6 +1799,26 @@ impl ::fhirgen_runtime::Object for ClaimResponseAddItemDetailSubDetail {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseAddItemDetailSubDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+    }
 }
 /// Builds a `ClaimResponseAddItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1909,6 +2046,30 @@ impl ::fhirgen_runtime::Object for ClaimResponseError {
         w.primitive_field("subDetailSequence", &self.sub_detail_sequence);
         w.object_field("code", &self.code);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseError"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "itemSequence",
+            &self.item_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "detailSequence",
+            &self.detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "subDetailSequence",
+            &self.sub_detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("code", &self.code);
+    }
 }
 /// Builds a `ClaimResponseError`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2100,6 +2261,23 @@ impl ::fhirgen_runtime::Object for ClaimResponseInsurance {
         w.object_field("coverage", &self.coverage);
         w.primitive_field("businessArrangement", &self.business_arrangement);
         w.object_field("claimResponse", &self.claim_response);
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseInsurance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("focal", &self.focal, ::fhirgen_runtime::Kind::Boolean);
+        e.object("coverage", &self.coverage);
+        e.primitive(
+            "businessArrangement",
+            &self.business_arrangement,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("claimResponse", &self.claim_response);
     }
 }
 #[doc(hidden)]
@@ -2324,6 +2502,26 @@ impl ::fhirgen_runtime::Object for ClaimResponseItem {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "itemSequence",
+            &self.item_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("detail", &self.detail);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2524,6 +2722,18 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemAdjudication {
         w.object_field("amount", &self.amount);
         w.primitive_field("value", &self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseItemAdjudication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("reason", &self.reason);
+        e.object("amount", &self.amount);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+    }
 }
 /// Builds a `ClaimResponseItemAdjudication`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2708,6 +2918,26 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetail {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseItemDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "detailSequence",
+            &self.detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("subDetail", &self.sub_detail);
     }
 }
 #[doc(hidden)]
@@ -2912,6 +3142,25 @@ impl ::fhirgen_runtime::Object for ClaimResponseItemDetailSubDetail {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseItemDetailSubDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "subDetailSequence",
+            &self.sub_detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
     }
 }
 #[doc(hidden)]
@@ -3120,6 +3369,20 @@ impl ::fhirgen_runtime::Object for ClaimResponsePayment {
         w.object_field("amount", &self.amount);
         w.object_field("identifier", &self.identifier);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponsePayment"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("adjustment", &self.adjustment);
+        e.object("adjustmentReason", &self.adjustment_reason);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Date);
+        e.object("amount", &self.amount);
+        e.object("identifier", &self.identifier);
+    }
 }
 /// Builds a `ClaimResponsePayment`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3317,6 +3580,18 @@ impl ::fhirgen_runtime::Object for ClaimResponseProcessNote {
         w.primitive_field("text", &self.text);
         w.object_field("language", &self.language);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseProcessNote"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("number", &self.number, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("language", &self.language);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3477,6 +3752,16 @@ impl ::fhirgen_runtime::Object for ClaimResponseTotal {
         w.object_field("category", &self.category);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "ClaimResponseTotal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("amount", &self.amount);
+    }
 }
 /// Builds a `ClaimResponseTotal`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3610,6 +3895,17 @@ impl ::fhirgen_runtime::Choice for ClaimResponseAddItemLocation {
             Self::Reference(value) => w.object_field("locationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Address(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ClaimResponse.addItem.serviced[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3667,6 +3963,16 @@ impl ::fhirgen_runtime::Choice for ClaimResponseAddItemServiced {
         match self {
             Self::Date(value) => w.primitive_field("servicedDate", value),
             Self::Period(value) => w.object_field("servicedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

@@ -351,6 +351,39 @@ impl ::fhirgen_runtime::Object for ClinicalImpression {
         ::fhirgen_runtime::__private::empty_primitive("protocol", &self.protocol)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ClinicalImpression"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("effective", &self.effective);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("assessor", &self.assessor);
+        e.object("previous", &self.previous);
+        e.object("problem", &self.problem);
+        e.object("investigation", &self.investigation);
+        e.primitive("protocol", &self.protocol, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("summary", &self.summary, ::fhirgen_runtime::Kind::String);
+        e.object("finding", &self.finding);
+        e.object("prognosisCodeableConcept", &self.prognosis_codeable_concept);
+        e.object("prognosisReference", &self.prognosis_reference);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ClinicalImpression {
     const RESOURCE_TYPE: &'static str = "ClinicalImpression";
@@ -362,15 +395,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ClinicalImpression {
     }
 }
 impl ClinicalImpression {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -685,6 +732,17 @@ impl ::fhirgen_runtime::Object for ClinicalImpressionFinding {
         w.object_field("itemReference", &self.item_reference);
         w.primitive_field("basis", &self.basis);
     }
+    fn type_code(&self) -> &'static str {
+        "ClinicalImpressionFinding"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("itemCodeableConcept", &self.item_codeable_concept);
+        e.object("itemReference", &self.item_reference);
+        e.primitive("basis", &self.basis, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `ClinicalImpressionFinding`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -827,6 +885,16 @@ impl ::fhirgen_runtime::Object for ClinicalImpressionInvestigation {
         w.object_field("code", &self.code);
         w.object_field("item", &self.item);
     }
+    fn type_code(&self) -> &'static str {
+        "ClinicalImpressionInvestigation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("item", &self.item);
+    }
 }
 /// Builds a `ClinicalImpressionInvestigation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -943,6 +1011,18 @@ impl ::fhirgen_runtime::Choice for ClinicalImpressionEffective {
         match self {
             Self::DateTime(value) => w.primitive_field("effectiveDateTime", value),
             Self::Period(value) => w.object_field("effectivePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

@@ -474,6 +474,69 @@ impl ::fhirgen_runtime::Object for CodeSystem {
         w.object_field("property", &self.property);
         w.object_field("concept", &self.concept);
     }
+    fn type_code(&self) -> &'static str {
+        "CodeSystem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive(
+            "caseSensitive",
+            &self.case_sensitive,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("valueSet", &self.value_set, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive(
+            "hierarchyMeaning",
+            &self.hierarchy_meaning,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "compositional",
+            &self.compositional,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive(
+            "versionNeeded",
+            &self.version_needed,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("content", &self.content, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "supplements",
+            &self.supplements,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("count", &self.count, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.object("filter", &self.filter);
+        e.object("property", &self.property);
+        e.object("concept", &self.concept);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CodeSystem {
     const RESOURCE_TYPE: &'static str = "CodeSystem";
@@ -485,15 +548,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CodeSystem {
     }
 }
 impl CodeSystem {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -893,6 +970,20 @@ impl ::fhirgen_runtime::Object for CodeSystemConcept {
         w.object_field("property", &self.property);
         w.object_field("concept", &self.concept);
     }
+    fn type_code(&self) -> &'static str {
+        "CodeSystemConcept"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::String);
+        e.object("designation", &self.designation);
+        e.object("property", &self.property);
+        e.object("concept", &self.concept);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1091,6 +1182,17 @@ impl ::fhirgen_runtime::Object for CodeSystemConceptDesignation {
         w.primitive_field("language", &self.language);
         w.object_field("use", &self.use_);
         w.primitive_field("value", &self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "CodeSystemConceptDesignation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("use", &self.use_);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1438,6 +1540,16 @@ impl ::fhirgen_runtime::Object for CodeSystemConceptProperty {
         w.primitive_field("code", &self.code);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "CodeSystemConceptProperty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1650,6 +1762,18 @@ impl ::fhirgen_runtime::Object for CodeSystemFilter {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("operator", &self.operator)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "CodeSystemFilter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("operator", &self.operator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1880,6 +2004,18 @@ impl ::fhirgen_runtime::Object for CodeSystemProperty {
         w.primitive_field("uri", &self.uri);
         w.primitive_field("description", &self.description);
         w.primitive_field("type", &self.type_);
+    }
+    fn type_code(&self) -> &'static str {
+        "CodeSystemProperty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("uri", &self.uri, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]
@@ -2145,6 +2281,31 @@ impl ::fhirgen_runtime::Choice for CodeSystemConceptPropertyValue {
             Self::Boolean(value) => w.primitive_field("valueBoolean", value),
             Self::DateTime(value) => w.primitive_field("valueDateTime", value),
             Self::Decimal(value) => w.primitive_field("valueDecimal", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Coding(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
         }
     }
 }

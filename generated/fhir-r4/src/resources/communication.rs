@@ -389,6 +389,50 @@ impl ::fhirgen_runtime::Object for Communication {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Communication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.object("inResponseTo", &self.in_response_to);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.object("medium", &self.medium);
+        e.object("subject", &self.subject);
+        e.object("topic", &self.topic);
+        e.object("about", &self.about);
+        e.object("encounter", &self.encounter);
+        e.primitive("sent", &self.sent, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("received", &self.received, ::fhirgen_runtime::Kind::DateTime);
+        e.object("recipient", &self.recipient);
+        e.object("sender", &self.sender);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("payload", &self.payload);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Communication {
     const RESOURCE_TYPE: &'static str = "Communication";
@@ -400,15 +444,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Communication {
     }
 }
 impl Communication {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -751,6 +809,15 @@ impl ::fhirgen_runtime::Object for CommunicationPayload {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
     }
+    fn type_code(&self) -> &'static str {
+        "CommunicationPayload"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("content", &self.content);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -892,6 +959,19 @@ impl ::fhirgen_runtime::Choice for CommunicationPayloadContent {
             Self::String(value) => w.primitive_field("contentString", value),
             Self::Attachment(value) => w.object_field("contentAttachment", value),
             Self::Reference(value) => w.object_field("contentReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

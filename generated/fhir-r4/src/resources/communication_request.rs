@@ -368,6 +368,45 @@ impl ::fhirgen_runtime::Object for CommunicationRequest {
         w.object_field("reasonReference", &self.reason_reference);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "CommunicationRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("replaces", &self.replaces);
+        e.object("groupIdentifier", &self.group_identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("medium", &self.medium);
+        e.object("subject", &self.subject);
+        e.object("about", &self.about);
+        e.object("encounter", &self.encounter);
+        e.object("payload", &self.payload);
+        e.choice("occurrence", &self.occurrence);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requester", &self.requester);
+        e.object("recipient", &self.recipient);
+        e.object("sender", &self.sender);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CommunicationRequest {
     const RESOURCE_TYPE: &'static str = "CommunicationRequest";
@@ -379,15 +418,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CommunicationRequest {
     }
 }
 impl CommunicationRequest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -722,6 +775,15 @@ impl ::fhirgen_runtime::Object for CommunicationRequestPayload {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
     }
+    fn type_code(&self) -> &'static str {
+        "CommunicationRequestPayload"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("content", &self.content);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -848,6 +910,18 @@ impl ::fhirgen_runtime::Choice for CommunicationRequestOccurrence {
             Self::Period(value) => w.object_field("occurrencePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `CommunicationRequest.payload.content[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -924,6 +998,19 @@ impl ::fhirgen_runtime::Choice for CommunicationRequestPayloadContent {
             Self::String(value) => w.primitive_field("contentString", value),
             Self::Attachment(value) => w.object_field("contentAttachment", value),
             Self::Reference(value) => w.object_field("contentReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

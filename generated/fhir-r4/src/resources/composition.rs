@@ -295,6 +295,38 @@ impl ::fhirgen_runtime::Object for Composition {
         w.object_field("event", &self.event);
         w.object_field("section", &self.section);
     }
+    fn type_code(&self) -> &'static str {
+        "Composition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("category", &self.category);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "confidentiality",
+            &self.confidentiality,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("attester", &self.attester);
+        e.object("custodian", &self.custodian);
+        e.object("relatesTo", &self.relates_to);
+        e.object("event", &self.event);
+        e.object("section", &self.section);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Composition {
     const RESOURCE_TYPE: &'static str = "Composition";
@@ -306,15 +338,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Composition {
     }
 }
 impl Composition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -647,6 +693,17 @@ impl ::fhirgen_runtime::Object for CompositionAttester {
         w.primitive_field("time", &self.time);
         w.object_field("party", &self.party);
     }
+    fn type_code(&self) -> &'static str {
+        "CompositionAttester"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("time", &self.time, ::fhirgen_runtime::Kind::DateTime);
+        e.object("party", &self.party);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -812,6 +869,17 @@ impl ::fhirgen_runtime::Object for CompositionEvent {
         w.object_field("period", &self.period);
         w.object_field("detail", &self.detail);
     }
+    fn type_code(&self) -> &'static str {
+        "CompositionEvent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("period", &self.period);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `CompositionEvent`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -971,6 +1039,16 @@ impl ::fhirgen_runtime::Object for CompositionRelatesTo {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.required_choice_field(&self.target);
+    }
+    fn type_code(&self) -> &'static str {
+        "CompositionRelatesTo"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.required_choice("target", &self.target);
     }
 }
 #[doc(hidden)]
@@ -1229,6 +1307,24 @@ impl ::fhirgen_runtime::Object for CompositionSection {
         w.object_field("emptyReason", &self.empty_reason);
         w.object_field("section", &self.section);
     }
+    fn type_code(&self) -> &'static str {
+        "CompositionSection"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.object("code", &self.code);
+        e.object("author", &self.author);
+        e.object("focus", &self.focus);
+        e.object("text", &self.text);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.object("orderedBy", &self.ordered_by);
+        e.object("entry", &self.entry);
+        e.object("emptyReason", &self.empty_reason);
+        e.object("section", &self.section);
+    }
 }
 /// Builds a `CompositionSection`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1380,6 +1476,16 @@ impl ::fhirgen_runtime::Choice for CompositionRelatesToTarget {
         match self {
             Self::Identifier(value) => w.object_field("targetIdentifier", value),
             Self::Reference(value) => w.object_field("targetReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Identifier(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

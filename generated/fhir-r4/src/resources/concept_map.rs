@@ -367,6 +367,41 @@ impl ::fhirgen_runtime::Object for ConceptMap {
         w.choice_field(&self.target);
         w.object_field("group", &self.group);
     }
+    fn type_code(&self) -> &'static str {
+        "ConceptMap"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.choice("source", &self.source);
+        e.choice("target", &self.target);
+        e.object("group", &self.group);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ConceptMap {
     const RESOURCE_TYPE: &'static str = "ConceptMap";
@@ -378,15 +413,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ConceptMap {
     }
 }
 impl ConceptMap {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -727,6 +776,28 @@ impl ::fhirgen_runtime::Object for ConceptMapGroup {
         w.object_field("element", &self.element);
         w.object_field("unmapped", &self.unmapped);
     }
+    fn type_code(&self) -> &'static str {
+        "ConceptMapGroup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "sourceVersion",
+            &self.source_version,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("target", &self.target, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "targetVersion",
+            &self.target_version,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("element", &self.element);
+        e.object("unmapped", &self.unmapped);
+    }
 }
 /// Builds a `ConceptMapGroup`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -906,6 +977,17 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElement {
         w.primitive_field("code", &self.code);
         w.primitive_field("display", &self.display);
         w.object_field("target", &self.target);
+    }
+    fn type_code(&self) -> &'static str {
+        "ConceptMapGroupElement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.object("target", &self.target);
     }
 }
 /// Builds a `ConceptMapGroupElement`: `build()` exists once every element the specification requires is set.
@@ -1106,6 +1188,20 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElementTarget {
         w.primitive_field("comment", &self.comment);
         w.object_field("dependsOn", &self.depends_on);
         w.object_field("product", &self.product);
+    }
+    fn type_code(&self) -> &'static str {
+        "ConceptMapGroupElementTarget"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.primitive("equivalence", &self.equivalence, ::fhirgen_runtime::Kind::Code);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("dependsOn", &self.depends_on);
+        e.object("product", &self.product);
     }
 }
 #[doc(hidden)]
@@ -1318,6 +1414,18 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupElementTargetDependsOn {
         w.primitive_field("system", &self.system);
         w.primitive_field("value", &self.value);
         w.primitive_field("display", &self.display);
+    }
+    fn type_code(&self) -> &'static str {
+        "ConceptMapGroupElementTargetDependsOn"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("property", &self.property, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1534,6 +1642,18 @@ impl ::fhirgen_runtime::Object for ConceptMapGroupUnmapped {
         w.primitive_field("display", &self.display);
         w.primitive_field("url", &self.url);
     }
+    fn type_code(&self) -> &'static str {
+        "ConceptMapGroupUnmapped"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1682,6 +1802,18 @@ impl ::fhirgen_runtime::Choice for ConceptMapSource {
             Self::Canonical(value) => w.primitive_field("sourceCanonical", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+        }
+    }
 }
 /// The types `ConceptMap.target[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1748,6 +1880,18 @@ impl ::fhirgen_runtime::Choice for ConceptMapTarget {
         match self {
             Self::Uri(value) => w.primitive_field("targetUri", value),
             Self::Canonical(value) => w.primitive_field("targetCanonical", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
         }
     }
 }

@@ -358,6 +358,40 @@ impl ::fhirgen_runtime::Object for Condition {
         w.object_field("evidence", &self.evidence);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "Condition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("clinicalStatus", &self.clinical_status);
+        e.object("verificationStatus", &self.verification_status);
+        e.object("category", &self.category);
+        e.object("severity", &self.severity);
+        e.object("code", &self.code);
+        e.object("bodySite", &self.body_site);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("onset", &self.onset);
+        e.choice("abatement", &self.abatement);
+        e.primitive(
+            "recordedDate",
+            &self.recorded_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("recorder", &self.recorder);
+        e.object("asserter", &self.asserter);
+        e.object("stage", &self.stage);
+        e.object("evidence", &self.evidence);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Condition {
     const RESOURCE_TYPE: &'static str = "Condition";
@@ -369,15 +403,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Condition {
     }
 }
 impl Condition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -644,6 +692,16 @@ impl ::fhirgen_runtime::Object for ConditionEvidence {
         w.object_field("code", &self.code);
         w.object_field("detail", &self.detail);
     }
+    fn type_code(&self) -> &'static str {
+        "ConditionEvidence"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `ConditionEvidence`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -790,6 +848,17 @@ impl ::fhirgen_runtime::Object for ConditionStage {
         w.object_field("summary", &self.summary);
         w.object_field("assessment", &self.assessment);
         w.object_field("type", &self.type_);
+    }
+    fn type_code(&self) -> &'static str {
+        "ConditionStage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("summary", &self.summary);
+        e.object("assessment", &self.assessment);
+        e.object("type", &self.type_);
     }
 }
 /// Builds a `ConditionStage`: `build()` exists once every element the specification requires is set.
@@ -962,6 +1031,23 @@ impl ::fhirgen_runtime::Choice for ConditionAbatement {
             Self::String(value) => w.primitive_field("abatementString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `Condition.onset[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1069,6 +1155,23 @@ impl ::fhirgen_runtime::Choice for ConditionOnset {
             Self::Period(value) => w.object_field("onsetPeriod", value),
             Self::Range(value) => w.object_field("onsetRange", value),
             Self::String(value) => w.primitive_field("onsetString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

@@ -267,6 +267,32 @@ impl ::fhirgen_runtime::Object for Consent {
         w.object_field("verification", &self.verification);
         w.object_field("provision", &self.provision);
     }
+    fn type_code(&self) -> &'static str {
+        "Consent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("scope", &self.scope);
+        e.object("category", &self.category);
+        e.object("patient", &self.patient);
+        e.primitive("dateTime", &self.date_time, ::fhirgen_runtime::Kind::DateTime);
+        e.object("performer", &self.performer);
+        e.object("organization", &self.organization);
+        e.choice("source", &self.source);
+        e.object("policy", &self.policy);
+        e.object("policyRule", &self.policy_rule);
+        e.object("verification", &self.verification);
+        e.object("provision", &self.provision);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Consent {
     const RESOURCE_TYPE: &'static str = "Consent";
@@ -278,15 +304,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Consent {
     }
 }
 impl Consent {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -562,6 +602,16 @@ impl ::fhirgen_runtime::Object for ConsentPolicy {
         w.primitive_field("authority", &self.authority);
         w.primitive_field("uri", &self.uri);
     }
+    fn type_code(&self) -> &'static str {
+        "ConsentPolicy"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("authority", &self.authority, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("uri", &self.uri, ::fhirgen_runtime::Kind::Uri);
+    }
 }
 /// Builds a `ConsentPolicy`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -796,6 +846,25 @@ impl ::fhirgen_runtime::Object for ConsentProvision {
         w.object_field("data", &self.data);
         w.object_field("provision", &self.provision);
     }
+    fn type_code(&self) -> &'static str {
+        "ConsentProvision"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("period", &self.period);
+        e.object("actor", &self.actor);
+        e.object("action", &self.action);
+        e.object("securityLabel", &self.security_label);
+        e.object("purpose", &self.purpose);
+        e.object("class", &self.class);
+        e.object("code", &self.code);
+        e.object("dataPeriod", &self.data_period);
+        e.object("data", &self.data);
+        e.object("provision", &self.provision);
+    }
 }
 /// Builds a `ConsentProvision`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -995,6 +1064,16 @@ impl ::fhirgen_runtime::Object for ConsentProvisionActor {
         w.object_field("role", &self.role);
         w.object_field("reference", &self.reference);
     }
+    fn type_code(&self) -> &'static str {
+        "ConsentProvisionActor"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("role", &self.role);
+        e.object("reference", &self.reference);
+    }
 }
 /// Builds a `ConsentProvisionActor`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1140,6 +1219,16 @@ impl ::fhirgen_runtime::Object for ConsentProvisionData {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("meaning", &self.meaning);
         w.object_field("reference", &self.reference);
+    }
+    fn type_code(&self) -> &'static str {
+        "ConsentProvisionData"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("meaning", &self.meaning, ::fhirgen_runtime::Kind::Code);
+        e.object("reference", &self.reference);
     }
 }
 #[doc(hidden)]
@@ -1315,6 +1404,21 @@ impl ::fhirgen_runtime::Object for ConsentVerification {
         w.object_field("verifiedWith", &self.verified_with);
         w.primitive_field("verificationDate", &self.verification_date);
     }
+    fn type_code(&self) -> &'static str {
+        "ConsentVerification"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("verified", &self.verified, ::fhirgen_runtime::Kind::Boolean);
+        e.object("verifiedWith", &self.verified_with);
+        e.primitive(
+            "verificationDate",
+            &self.verification_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1444,6 +1548,16 @@ impl ::fhirgen_runtime::Choice for ConsentSource {
         match self {
             Self::Attachment(value) => w.object_field("sourceAttachment", value),
             Self::Reference(value) => w.object_field("sourceReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

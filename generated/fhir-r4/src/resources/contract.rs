@@ -499,6 +499,56 @@ impl ::fhirgen_runtime::Object for Contract {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Contract"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("legalState", &self.legal_state);
+        e.object("instantiatesCanonical", &self.instantiates_canonical);
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("contentDerivative", &self.content_derivative);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::DateTime);
+        e.object("applies", &self.applies);
+        e.object("expirationType", &self.expiration_type);
+        e.object("subject", &self.subject);
+        e.object("authority", &self.authority);
+        e.object("domain", &self.domain);
+        e.object("site", &self.site);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.object("author", &self.author);
+        e.object("scope", &self.scope);
+        e.choice("topic", &self.topic);
+        e.object("type", &self.type_);
+        e.object("subType", &self.sub_type);
+        e.object("contentDefinition", &self.content_definition);
+        e.object("term", &self.term);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("relevantHistory", &self.relevant_history);
+        e.object("signer", &self.signer);
+        e.object("friendly", &self.friendly);
+        e.object("legal", &self.legal);
+        e.object("rule", &self.rule);
+        e.choice("legallyBinding", &self.legally_binding);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Contract {
     const RESOURCE_TYPE: &'static str = "Contract";
@@ -510,15 +560,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Contract {
     }
 }
 impl Contract {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -940,6 +1004,28 @@ impl ::fhirgen_runtime::Object for ContractContentDefinition {
         w.primitive_field("publicationStatus", &self.publication_status);
         w.primitive_field("copyright", &self.copyright);
     }
+    fn type_code(&self) -> &'static str {
+        "ContractContentDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("subType", &self.sub_type);
+        e.object("publisher", &self.publisher);
+        e.primitive(
+            "publicationDate",
+            &self.publication_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "publicationStatus",
+            &self.publication_status,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1115,6 +1201,15 @@ impl ::fhirgen_runtime::Object for ContractFriendly {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
     }
+    fn type_code(&self) -> &'static str {
+        "ContractFriendly"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("content", &self.content);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1262,6 +1357,15 @@ impl ::fhirgen_runtime::Object for ContractLegal {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
     }
+    fn type_code(&self) -> &'static str {
+        "ContractLegal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("content", &self.content);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1408,6 +1512,15 @@ impl ::fhirgen_runtime::Object for ContractRule {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.content);
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractRule"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("content", &self.content);
     }
 }
 #[doc(hidden)]
@@ -1563,6 +1676,17 @@ impl ::fhirgen_runtime::Object for ContractSigner {
         w.object_field("type", &self.type_);
         w.object_field("party", &self.party);
         w.object_field("signature", &self.signature);
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractSigner"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("party", &self.party);
+        e.object("signature", &self.signature);
     }
 }
 #[doc(hidden)]
@@ -1836,6 +1960,26 @@ impl ::fhirgen_runtime::Object for ContractTerm {
         w.object_field("asset", &self.asset);
         w.object_field("action", &self.action);
         w.object_field("group", &self.group);
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractTerm"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::DateTime);
+        e.object("applies", &self.applies);
+        e.choice("topic", &self.topic);
+        e.object("type", &self.type_);
+        e.object("subType", &self.sub_type);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("securityLabel", &self.security_label);
+        e.object("offer", &self.offer);
+        e.object("asset", &self.asset);
+        e.object("action", &self.action);
+        e.object("group", &self.group);
     }
 }
 /// Builds a `ContractTerm`: `build()` exists once every element the specification requires is set.
@@ -2313,6 +2457,59 @@ impl ::fhirgen_runtime::Object for ContractTermAction {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ContractTermAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("type", &self.type_);
+        e.object("subject", &self.subject);
+        e.object("intent", &self.intent);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.object("status", &self.status);
+        e.object("context", &self.context);
+        e.primitive(
+            "contextLinkId",
+            &self.context_link_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.choice("occurrence", &self.occurrence);
+        e.object("requester", &self.requester);
+        e.primitive(
+            "requesterLinkId",
+            &self.requester_link_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("performerType", &self.performer_type);
+        e.object("performerRole", &self.performer_role);
+        e.object("performer", &self.performer);
+        e.primitive(
+            "performerLinkId",
+            &self.performer_link_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.primitive("reason", &self.reason, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "reasonLinkId",
+            &self.reason_link_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("note", &self.note);
+        e.primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+    }
 }
 /// Builds a `ContractTermAction`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2586,6 +2783,16 @@ impl ::fhirgen_runtime::Object for ContractTermActionSubject {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("reference", &self.reference);
         w.object_field("role", &self.role);
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractTermActionSubject"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("reference", &self.reference);
+        e.object("role", &self.role);
     }
 }
 /// Builds a `ContractTermActionSubject`: `build()` exists once every element the specification requires is set.
@@ -2886,6 +3093,33 @@ impl ::fhirgen_runtime::Object for ContractTermAsset {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ContractTermAsset"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("scope", &self.scope);
+        e.object("type", &self.type_);
+        e.object("typeReference", &self.type_reference);
+        e.object("subtype", &self.subtype);
+        e.object("relationship", &self.relationship);
+        e.object("context", &self.context);
+        e.primitive("condition", &self.condition, ::fhirgen_runtime::Kind::String);
+        e.object("periodType", &self.period_type);
+        e.object("period", &self.period);
+        e.object("usePeriod", &self.use_period);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.object("answer", &self.answer);
+        e.primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+        e.object("valuedItem", &self.valued_item);
+    }
 }
 /// Builds a `ContractTermAsset`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3125,6 +3359,17 @@ impl ::fhirgen_runtime::Object for ContractTermAssetContext {
         w.object_field("reference", &self.reference);
         w.object_field("code", &self.code);
         w.primitive_field("text", &self.text);
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractTermAssetContext"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("reference", &self.reference);
+        e.object("code", &self.code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
     }
 }
 /// Builds a `ContractTermAssetContext`: `build()` exists once every element the specification requires is set.
@@ -3437,6 +3682,40 @@ impl ::fhirgen_runtime::Object for ContractTermAssetValuedItem {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ContractTermAssetValuedItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("entity", &self.entity);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "effectiveTime",
+            &self.effective_time,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("points", &self.points, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.primitive("payment", &self.payment, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "paymentDate",
+            &self.payment_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("responsible", &self.responsible);
+        e.object("recipient", &self.recipient);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+    }
 }
 /// Builds a `ContractTermAssetValuedItem`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3744,6 +4023,28 @@ impl ::fhirgen_runtime::Object for ContractTermOffer {
             &self.security_label_number,
         )?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractTermOffer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("party", &self.party);
+        e.object("topic", &self.topic);
+        e.object("type", &self.type_);
+        e.object("decision", &self.decision);
+        e.object("decisionMode", &self.decision_mode);
+        e.object("answer", &self.answer);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "securityLabelNumber",
+            &self.security_label_number,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
     }
 }
 /// Builds a `ContractTermOffer`: `build()` exists once every element the specification requires is set.
@@ -4231,6 +4532,15 @@ impl ::fhirgen_runtime::Object for ContractTermOfferAnswer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "ContractTermOfferAnswer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -4375,6 +4685,16 @@ impl ::fhirgen_runtime::Object for ContractTermOfferParty {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("reference", &self.reference);
         w.object_field("role", &self.role);
+    }
+    fn type_code(&self) -> &'static str {
+        "ContractTermOfferParty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("reference", &self.reference);
+        e.object("role", &self.role);
     }
 }
 /// Builds a `ContractTermOfferParty`: `build()` exists once every element the specification requires is set.
@@ -4549,6 +4869,18 @@ impl ::fhirgen_runtime::Object for ContractTermSecurityLabel {
         ::fhirgen_runtime::__private::empty_primitive("number", &self.number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ContractTermSecurityLabel"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("number", &self.number, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.object("classification", &self.classification);
+        e.object("category", &self.category);
+        e.object("control", &self.control);
+    }
 }
 /// Builds a `ContractTermSecurityLabel`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -4675,6 +5007,16 @@ impl ::fhirgen_runtime::Choice for ContractFriendlyContent {
             Self::Reference(value) => w.object_field("contentReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Contract.legal.content[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -4729,6 +5071,16 @@ impl ::fhirgen_runtime::Choice for ContractLegalContent {
         match self {
             Self::Attachment(value) => w.object_field("contentAttachment", value),
             Self::Reference(value) => w.object_field("contentReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -4787,6 +5139,16 @@ impl ::fhirgen_runtime::Choice for ContractLegallyBinding {
             Self::Reference(value) => w.object_field("legallyBindingReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Contract.rule.content[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -4841,6 +5203,16 @@ impl ::fhirgen_runtime::Choice for ContractRuleContent {
         match self {
             Self::Attachment(value) => w.object_field("contentAttachment", value),
             Self::Reference(value) => w.object_field("contentReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -4917,6 +5289,19 @@ impl ::fhirgen_runtime::Choice for ContractTermActionOccurrence {
             Self::Timing(value) => w.object_field("occurrenceTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Contract.term.asset.valuedItem.entity[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -4973,6 +5358,16 @@ impl ::fhirgen_runtime::Choice for ContractTermAssetValuedItemEntity {
                 w.object_field("entityCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("entityReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -5229,6 +5624,36 @@ impl ::fhirgen_runtime::Choice for ContractTermOfferAnswerValue {
             Self::Reference(value) => w.object_field("valueReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Attachment(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Contract.term.topic[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -5285,6 +5710,16 @@ impl ::fhirgen_runtime::Choice for ContractTermTopic {
             Self::Reference(value) => w.object_field("topicReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Contract.topic[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -5339,6 +5774,16 @@ impl ::fhirgen_runtime::Choice for ContractTopic {
         match self {
             Self::CodeableConcept(value) => w.object_field("topicCodeableConcept", value),
             Self::Reference(value) => w.object_field("topicReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -315,6 +315,40 @@ impl ::fhirgen_runtime::Object for Coverage {
         w.primitive_field("subrogation", &self.subrogation);
         w.object_field("contract", &self.contract);
     }
+    fn type_code(&self) -> &'static str {
+        "Coverage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("policyHolder", &self.policy_holder);
+        e.object("subscriber", &self.subscriber);
+        e.primitive(
+            "subscriberId",
+            &self.subscriber_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("beneficiary", &self.beneficiary);
+        e.primitive("dependent", &self.dependent, ::fhirgen_runtime::Kind::String);
+        e.object("relationship", &self.relationship);
+        e.object("period", &self.period);
+        e.object("payor", &self.payor);
+        e.object("class", &self.class);
+        e.primitive("order", &self.order, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("network", &self.network, ::fhirgen_runtime::Kind::String);
+        e.object("costToBeneficiary", &self.cost_to_beneficiary);
+        e.primitive("subrogation", &self.subrogation, ::fhirgen_runtime::Kind::Boolean);
+        e.object("contract", &self.contract);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Coverage {
     const RESOURCE_TYPE: &'static str = "Coverage";
@@ -326,15 +360,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Coverage {
     }
 }
 impl Coverage {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -639,6 +687,17 @@ impl ::fhirgen_runtime::Object for CoverageClass {
         w.primitive_field("value", &self.value);
         w.primitive_field("name", &self.name);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageClass"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -813,6 +872,17 @@ impl ::fhirgen_runtime::Object for CoverageCostToBeneficiary {
         w.required_choice_field(&self.value);
         w.object_field("exception", &self.exception);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageCostToBeneficiary"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.required_choice("value", &self.value);
+        e.object("exception", &self.exception);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -971,6 +1041,16 @@ impl ::fhirgen_runtime::Object for CoverageCostToBeneficiaryException {
         w.object_field("type", &self.type_);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageCostToBeneficiaryException"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `CoverageCostToBeneficiaryException`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1080,6 +1160,16 @@ impl ::fhirgen_runtime::Choice for CoverageCostToBeneficiaryValue {
         match self {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Money(value) => w.object_field("valueMoney", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
         }
     }
 }

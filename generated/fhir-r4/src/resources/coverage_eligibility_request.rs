@@ -293,6 +293,33 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequest {
         ::fhirgen_runtime::__private::empty_primitive("purpose", &self.purpose)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("priority", &self.priority);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.choice("serviced", &self.serviced);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("enterer", &self.enterer);
+        e.object("provider", &self.provider);
+        e.object("insurer", &self.insurer);
+        e.object("facility", &self.facility);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("insurance", &self.insurance);
+        e.object("item", &self.item);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CoverageEligibilityRequest {
     const RESOURCE_TYPE: &'static str = "CoverageEligibilityRequest";
@@ -304,15 +331,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CoverageEligibilityRequest {
     }
 }
 impl CoverageEligibilityRequest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -635,6 +676,21 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestInsurance {
         w.object_field("coverage", &self.coverage);
         w.primitive_field("businessArrangement", &self.business_arrangement);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityRequestInsurance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("focal", &self.focal, ::fhirgen_runtime::Kind::Boolean);
+        e.object("coverage", &self.coverage);
+        e.primitive(
+            "businessArrangement",
+            &self.business_arrangement,
+            ::fhirgen_runtime::Kind::String,
+        );
+    }
 }
 /// Builds a `CoverageEligibilityRequestInsurance`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -871,6 +927,28 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItem {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityRequestItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "supportingInfoSequence",
+            &self.supporting_info_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("provider", &self.provider);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.object("facility", &self.facility);
+        e.object("diagnosis", &self.diagnosis);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `CoverageEligibilityRequestItem`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1053,6 +1131,15 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestItemDiagnosis {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.choice_field(&self.diagnosis);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityRequestItemDiagnosis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("diagnosis", &self.diagnosis);
+    }
 }
 /// Builds a `CoverageEligibilityRequestItemDiagnosis`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1206,6 +1293,21 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityRequestSupportingInfo {
         w.object_field("information", &self.information);
         w.primitive_field("appliesToAll", &self.applies_to_all);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityRequestSupportingInfo"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("information", &self.information);
+        e.primitive(
+            "appliesToAll",
+            &self.applies_to_all,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1344,6 +1446,16 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityRequestItemDiagnosisDiagno
             Self::Reference(value) => w.object_field("diagnosisReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `CoverageEligibilityRequest.serviced[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1401,6 +1513,16 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityRequestServiced {
         match self {
             Self::Date(value) => w.primitive_field("servicedDate", value),
             Self::Period(value) => w.object_field("servicedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

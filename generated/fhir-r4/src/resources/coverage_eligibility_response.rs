@@ -317,6 +317,34 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponse {
         ::fhirgen_runtime::__private::empty_primitive("purpose", &self.purpose)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.choice("serviced", &self.serviced);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requestor", &self.requestor);
+        e.object("request", &self.request);
+        e.primitive("outcome", &self.outcome, ::fhirgen_runtime::Kind::Code);
+        e.primitive("disposition", &self.disposition, ::fhirgen_runtime::Kind::String);
+        e.object("insurer", &self.insurer);
+        e.object("insurance", &self.insurance);
+        e.primitive("preAuthRef", &self.pre_auth_ref, ::fhirgen_runtime::Kind::String);
+        e.object("form", &self.form);
+        e.object("error", &self.error);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for CoverageEligibilityResponse {
     const RESOURCE_TYPE: &'static str = "CoverageEligibilityResponse";
@@ -328,15 +356,29 @@ impl ::fhirgen_runtime::DropOutOfLine for CoverageEligibilityResponse {
     }
 }
 impl CoverageEligibilityResponse {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -648,6 +690,15 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseError {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityResponseError"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+    }
 }
 /// Builds a `CoverageEligibilityResponseError`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -803,6 +854,18 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsurance {
         w.primitive_field("inforce", &self.inforce);
         w.object_field("benefitPeriod", &self.benefit_period);
         w.object_field("item", &self.item);
+    }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityResponseInsurance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("coverage", &self.coverage);
+        e.primitive("inforce", &self.inforce, ::fhirgen_runtime::Kind::Boolean);
+        e.object("benefitPeriod", &self.benefit_period);
+        e.object("item", &self.item);
     }
 }
 /// Builds a `CoverageEligibilityResponseInsurance`: `build()` exists once every element the specification requires is set.
@@ -1100,6 +1163,36 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsuranceItem {
         w.object_field("authorizationSupporting", &self.authorization_supporting);
         w.primitive_field("authorizationUrl", &self.authorization_url);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityResponseInsuranceItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("provider", &self.provider);
+        e.primitive("excluded", &self.excluded, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("network", &self.network);
+        e.object("unit", &self.unit);
+        e.object("term", &self.term);
+        e.object("benefit", &self.benefit);
+        e.primitive(
+            "authorizationRequired",
+            &self.authorization_required,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("authorizationSupporting", &self.authorization_supporting);
+        e.primitive(
+            "authorizationUrl",
+            &self.authorization_url,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+    }
 }
 /// Builds a `CoverageEligibilityResponseInsuranceItem`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1354,6 +1447,17 @@ impl ::fhirgen_runtime::Object for CoverageEligibilityResponseInsuranceItemBenef
         w.choice_field(&self.allowed);
         w.choice_field(&self.used);
     }
+    fn type_code(&self) -> &'static str {
+        "CoverageEligibilityResponseInsuranceItemBenefit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.choice("allowed", &self.allowed);
+        e.choice("used", &self.used);
+    }
 }
 /// Builds a `CoverageEligibilityResponseInsuranceItemBenefit`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1507,6 +1611,21 @@ for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
             Self::Money(value) => w.object_field("allowedMoney", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Money(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `CoverageEligibilityResponse.insurance.item.benefit.used[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1590,6 +1709,21 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityResponseInsuranceItemBenef
             Self::Money(value) => w.object_field("usedMoney", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Money(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `CoverageEligibilityResponse.serviced[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1647,6 +1781,16 @@ impl ::fhirgen_runtime::Choice for CoverageEligibilityResponseServiced {
         match self {
             Self::Date(value) => w.primitive_field("servicedDate", value),
             Self::Period(value) => w.object_field("servicedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

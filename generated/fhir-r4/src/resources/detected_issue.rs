@@ -265,6 +265,31 @@ impl ::fhirgen_runtime::Object for DetectedIssue {
         w.primitive_field("reference", &self.reference);
         w.object_field("mitigation", &self.mitigation);
     }
+    fn type_code(&self) -> &'static str {
+        "DetectedIssue"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.primitive("severity", &self.severity, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.choice("identified", &self.identified);
+        e.object("author", &self.author);
+        e.object("implicated", &self.implicated);
+        e.object("evidence", &self.evidence);
+        e.primitive("detail", &self.detail, ::fhirgen_runtime::Kind::String);
+        e.primitive("reference", &self.reference, ::fhirgen_runtime::Kind::Uri);
+        e.object("mitigation", &self.mitigation);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DetectedIssue {
     const RESOURCE_TYPE: &'static str = "DetectedIssue";
@@ -276,15 +301,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DetectedIssue {
     }
 }
 impl DetectedIssue {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -539,6 +578,16 @@ impl ::fhirgen_runtime::Object for DetectedIssueEvidence {
         w.object_field("code", &self.code);
         w.object_field("detail", &self.detail);
     }
+    fn type_code(&self) -> &'static str {
+        "DetectedIssueEvidence"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `DetectedIssueEvidence`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -690,6 +739,17 @@ impl ::fhirgen_runtime::Object for DetectedIssueMitigation {
         w.primitive_field("date", &self.date);
         w.object_field("author", &self.author);
     }
+    fn type_code(&self) -> &'static str {
+        "DetectedIssueMitigation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("action", &self.action);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+    }
 }
 /// Builds a `DetectedIssueMitigation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -811,6 +871,18 @@ impl ::fhirgen_runtime::Choice for DetectedIssueIdentified {
         match self {
             Self::DateTime(value) => w.primitive_field("identifiedDateTime", value),
             Self::Period(value) => w.object_field("identifiedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

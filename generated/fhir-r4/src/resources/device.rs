@@ -430,6 +430,61 @@ impl ::fhirgen_runtime::Object for Device {
         w.object_field("safety", &self.safety);
         w.object_field("parent", &self.parent);
     }
+    fn type_code(&self) -> &'static str {
+        "Device"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("definition", &self.definition);
+        e.object("udiCarrier", &self.udi_carrier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.primitive(
+            "distinctIdentifier",
+            &self.distinct_identifier,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("manufacturer", &self.manufacturer, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "manufactureDate",
+            &self.manufacture_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "expirationDate",
+            &self.expiration_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive("lotNumber", &self.lot_number, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "serialNumber",
+            &self.serial_number,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("deviceName", &self.device_name);
+        e.primitive("modelNumber", &self.model_number, ::fhirgen_runtime::Kind::String);
+        e.primitive("partNumber", &self.part_number, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.object("specialization", &self.specialization);
+        e.object("version", &self.version);
+        e.object("property", &self.property);
+        e.object("patient", &self.patient);
+        e.object("owner", &self.owner);
+        e.object("contact", &self.contact);
+        e.object("location", &self.location);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("note", &self.note);
+        e.object("safety", &self.safety);
+        e.object("parent", &self.parent);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Device {
     const RESOURCE_TYPE: &'static str = "Device";
@@ -441,15 +496,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Device {
     }
 }
 impl Device {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -777,6 +846,16 @@ impl ::fhirgen_runtime::Object for DeviceDeviceName {
         w.primitive_field("name", &self.name);
         w.primitive_field("type", &self.type_);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceDeviceName"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -954,6 +1033,17 @@ impl ::fhirgen_runtime::Object for DeviceProperty {
         w.object_field("valueQuantity", &self.value_quantity);
         w.object_field("valueCode", &self.value_code);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceProperty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("valueQuantity", &self.value_quantity);
+        e.object("valueCode", &self.value_code);
+    }
 }
 /// Builds a `DeviceProperty`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1105,6 +1195,16 @@ impl ::fhirgen_runtime::Object for DeviceSpecialization {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("systemType", &self.system_type);
         w.primitive_field("version", &self.version);
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceSpecialization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("systemType", &self.system_type);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
     }
 }
 /// Builds a `DeviceSpecialization`: `build()` exists once every element the specification requires is set.
@@ -1315,6 +1415,28 @@ impl ::fhirgen_runtime::Object for DeviceUdiCarrier {
         w.primitive_field("carrierHRF", &self.carrier_hrf);
         w.primitive_field("entryType", &self.entry_type);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceUdiCarrier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "deviceIdentifier",
+            &self.device_identifier,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("issuer", &self.issuer, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("jurisdiction", &self.jurisdiction, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "carrierAIDC",
+            &self.carrier_aidc,
+            ::fhirgen_runtime::Kind::Base64Binary,
+        );
+        e.primitive("carrierHRF", &self.carrier_hrf, ::fhirgen_runtime::Kind::String);
+        e.primitive("entryType", &self.entry_type, ::fhirgen_runtime::Kind::Code);
+    }
 }
 /// Builds a `DeviceUdiCarrier`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1482,6 +1604,17 @@ impl ::fhirgen_runtime::Object for DeviceVersion {
         w.object_field("type", &self.type_);
         w.object_field("component", &self.component);
         w.primitive_field("value", &self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceVersion"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("component", &self.component);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

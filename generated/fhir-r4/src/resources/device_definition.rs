@@ -370,6 +370,45 @@ impl ::fhirgen_runtime::Object for DeviceDefinition {
         ::fhirgen_runtime::__private::empty_primitive("version", &self.version)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("udiDeviceIdentifier", &self.udi_device_identifier);
+        e.choice("manufacturer", &self.manufacturer);
+        e.object("deviceName", &self.device_name);
+        e.primitive("modelNumber", &self.model_number, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.object("specialization", &self.specialization);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.object("safety", &self.safety);
+        e.object("shelfLifeStorage", &self.shelf_life_storage);
+        e.object("physicalCharacteristics", &self.physical_characteristics);
+        e.object("languageCode", &self.language_code);
+        e.object("capability", &self.capability);
+        e.object("property", &self.property);
+        e.object("owner", &self.owner);
+        e.object("contact", &self.contact);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "onlineInformation",
+            &self.online_information,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("note", &self.note);
+        e.object("quantity", &self.quantity);
+        e.object("parentDevice", &self.parent_device);
+        e.object("material", &self.material);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DeviceDefinition {
     const RESOURCE_TYPE: &'static str = "DeviceDefinition";
@@ -381,15 +420,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DeviceDefinition {
     }
 }
 impl DeviceDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -702,6 +755,16 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionCapability {
         w.object_field("type", &self.type_);
         w.object_field("description", &self.description);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinitionCapability"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("description", &self.description);
+    }
 }
 /// Builds a `DeviceDefinitionCapability`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -851,6 +914,16 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionDeviceName {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("type", &self.type_);
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinitionDeviceName"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]
@@ -1040,6 +1113,21 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionMaterial {
         w.primitive_field("alternate", &self.alternate);
         w.primitive_field("allergenicIndicator", &self.allergenic_indicator);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinitionMaterial"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("substance", &self.substance);
+        e.primitive("alternate", &self.alternate, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive(
+            "allergenicIndicator",
+            &self.allergenic_indicator,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+    }
 }
 /// Builds a `DeviceDefinitionMaterial`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1191,6 +1279,17 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionProperty {
         w.object_field("type", &self.type_);
         w.object_field("valueQuantity", &self.value_quantity);
         w.object_field("valueCode", &self.value_code);
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinitionProperty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("valueQuantity", &self.value_quantity);
+        e.object("valueCode", &self.value_code);
     }
 }
 /// Builds a `DeviceDefinitionProperty`: `build()` exists once every element the specification requires is set.
@@ -1347,6 +1446,16 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionSpecialization {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("systemType", &self.system_type);
         w.primitive_field("version", &self.version);
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinitionSpecialization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("systemType", &self.system_type, ::fhirgen_runtime::Kind::String);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1529,6 +1638,21 @@ impl ::fhirgen_runtime::Object for DeviceDefinitionUdiDeviceIdentifier {
         w.primitive_field("issuer", &self.issuer);
         w.primitive_field("jurisdiction", &self.jurisdiction);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceDefinitionUdiDeviceIdentifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "deviceIdentifier",
+            &self.device_identifier,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("issuer", &self.issuer, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("jurisdiction", &self.jurisdiction, ::fhirgen_runtime::Kind::Uri);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1698,6 +1822,18 @@ impl ::fhirgen_runtime::Choice for DeviceDefinitionManufacturer {
         match self {
             Self::String(value) => w.primitive_field("manufacturerString", value),
             Self::Reference(value) => w.object_field("manufacturerReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

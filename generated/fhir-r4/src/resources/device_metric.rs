@@ -240,6 +240,33 @@ impl ::fhirgen_runtime::Object for DeviceMetric {
         w.object_field("measurementPeriod", &self.measurement_period);
         w.object_field("calibration", &self.calibration);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceMetric"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("unit", &self.unit);
+        e.object("source", &self.source);
+        e.object("parent", &self.parent);
+        e.primitive(
+            "operationalStatus",
+            &self.operational_status,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive("color", &self.color, ::fhirgen_runtime::Kind::Code);
+        e.primitive("category", &self.category, ::fhirgen_runtime::Kind::Code);
+        e.object("measurementPeriod", &self.measurement_period);
+        e.object("calibration", &self.calibration);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DeviceMetric {
     const RESOURCE_TYPE: &'static str = "DeviceMetric";
@@ -251,15 +278,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DeviceMetric {
     }
 }
 impl DeviceMetric {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -523,6 +564,17 @@ impl ::fhirgen_runtime::Object for DeviceMetricCalibration {
         w.primitive_field("type", &self.type_);
         w.primitive_field("state", &self.state);
         w.primitive_field("time", &self.time);
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceMetricCalibration"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("state", &self.state, ::fhirgen_runtime::Kind::Code);
+        e.primitive("time", &self.time, ::fhirgen_runtime::Kind::Instant);
     }
 }
 /// Builds a `DeviceMetricCalibration`: `build()` exists once every element the specification requires is set.

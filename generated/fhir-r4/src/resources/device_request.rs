@@ -425,6 +425,51 @@ impl ::fhirgen_runtime::Object for DeviceRequest {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("priorRequest", &self.prior_request);
+        e.object("groupIdentifier", &self.group_identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.required_choice("code", &self.code);
+        e.object("parameter", &self.parameter);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("occurrence", &self.occurrence);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requester", &self.requester);
+        e.object("performerType", &self.performer_type);
+        e.object("performer", &self.performer);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("insurance", &self.insurance);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("note", &self.note);
+        e.object("relevantHistory", &self.relevant_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DeviceRequest {
     const RESOURCE_TYPE: &'static str = "DeviceRequest";
@@ -436,15 +481,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DeviceRequest {
     }
 }
 impl DeviceRequest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -813,6 +872,16 @@ impl ::fhirgen_runtime::Object for DeviceRequestParameter {
         w.object_field("code", &self.code);
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceRequestParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+    }
 }
 /// Builds a `DeviceRequestParameter`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -926,6 +995,16 @@ impl ::fhirgen_runtime::Choice for DeviceRequestCode {
             Self::CodeableConcept(value) => w.object_field("codeCodeableConcept", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `DeviceRequest.occurrence[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -998,6 +1077,19 @@ impl ::fhirgen_runtime::Choice for DeviceRequestOccurrence {
             Self::DateTime(value) => w.primitive_field("occurrenceDateTime", value),
             Self::Period(value) => w.object_field("occurrencePeriod", value),
             Self::Timing(value) => w.object_field("occurrenceTiming", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
         }
     }
 }
@@ -1089,6 +1181,20 @@ impl ::fhirgen_runtime::Choice for DeviceRequestParameterValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Range(value) => w.object_field("valueRange", value),
             Self::Boolean(value) => w.primitive_field("valueBoolean", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
         }
     }
 }

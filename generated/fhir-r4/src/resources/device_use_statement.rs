@@ -269,6 +269,32 @@ impl ::fhirgen_runtime::Object for DeviceUseStatement {
         w.object_field("bodySite", &self.body_site);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "DeviceUseStatement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("subject", &self.subject);
+        e.object("derivedFrom", &self.derived_from);
+        e.choice("timing", &self.timing);
+        e.primitive("recordedOn", &self.recorded_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("source", &self.source);
+        e.object("device", &self.device);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("bodySite", &self.body_site);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DeviceUseStatement {
     const RESOURCE_TYPE: &'static str = "DeviceUseStatement";
@@ -280,15 +306,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DeviceUseStatement {
     }
 }
 impl DeviceUseStatement {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -543,6 +583,19 @@ impl ::fhirgen_runtime::Choice for DeviceUseStatementTiming {
             Self::Timing(value) => w.object_field("timingTiming", value),
             Self::Period(value) => w.object_field("timingPeriod", value),
             Self::DateTime(value) => w.primitive_field("timingDateTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Timing(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
         }
     }
 }

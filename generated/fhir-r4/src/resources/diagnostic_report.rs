@@ -319,6 +319,37 @@ impl ::fhirgen_runtime::Object for DiagnosticReport {
         w.object_field("conclusionCode", &self.conclusion_code);
         w.object_field("presentedForm", &self.presented_form);
     }
+    fn type_code(&self) -> &'static str {
+        "DiagnosticReport"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("effective", &self.effective);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("performer", &self.performer);
+        e.object("resultsInterpreter", &self.results_interpreter);
+        e.object("specimen", &self.specimen);
+        e.object("result", &self.result);
+        e.object("imagingStudy", &self.imaging_study);
+        e.object("media", &self.media);
+        e.primitive("conclusion", &self.conclusion, ::fhirgen_runtime::Kind::String);
+        e.object("conclusionCode", &self.conclusion_code);
+        e.object("presentedForm", &self.presented_form);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DiagnosticReport {
     const RESOURCE_TYPE: &'static str = "DiagnosticReport";
@@ -330,15 +361,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DiagnosticReport {
     }
 }
 impl DiagnosticReport {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -645,6 +690,16 @@ impl ::fhirgen_runtime::Object for DiagnosticReportMedia {
         w.primitive_field("comment", &self.comment);
         w.object_field("link", &self.link);
     }
+    fn type_code(&self) -> &'static str {
+        "DiagnosticReportMedia"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("link", &self.link);
+    }
 }
 /// Builds a `DiagnosticReportMedia`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -761,6 +816,18 @@ impl ::fhirgen_runtime::Choice for DiagnosticReportEffective {
         match self {
             Self::DateTime(value) => w.primitive_field("effectiveDateTime", value),
             Self::Period(value) => w.object_field("effectivePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

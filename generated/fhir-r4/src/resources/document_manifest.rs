@@ -255,6 +255,31 @@ impl ::fhirgen_runtime::Object for DocumentManifest {
         w.object_field("content", &self.content);
         w.object_field("related", &self.related);
     }
+    fn type_code(&self) -> &'static str {
+        "DocumentManifest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("masterIdentifier", &self.master_identifier);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("subject", &self.subject);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.object("recipient", &self.recipient);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("content", &self.content);
+        e.object("related", &self.related);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DocumentManifest {
     const RESOURCE_TYPE: &'static str = "DocumentManifest";
@@ -266,15 +291,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DocumentManifest {
     }
 }
 impl DocumentManifest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -527,6 +566,16 @@ impl ::fhirgen_runtime::Object for DocumentManifestRelated {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("identifier", &self.identifier);
         w.object_field("ref", &self.ref_);
+    }
+    fn type_code(&self) -> &'static str {
+        "DocumentManifestRelated"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("ref", &self.ref_);
     }
 }
 /// Builds a `DocumentManifestRelated`: `build()` exists once every element the specification requires is set.

@@ -299,6 +299,35 @@ impl ::fhirgen_runtime::Object for DocumentReference {
         w.object_field("content", &self.content);
         w.object_field("context", &self.context);
     }
+    fn type_code(&self) -> &'static str {
+        "DocumentReference"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("masterIdentifier", &self.master_identifier);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("docStatus", &self.doc_status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("category", &self.category);
+        e.object("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Instant);
+        e.object("author", &self.author);
+        e.object("authenticator", &self.authenticator);
+        e.object("custodian", &self.custodian);
+        e.object("relatesTo", &self.relates_to);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("securityLabel", &self.security_label);
+        e.object("content", &self.content);
+        e.object("context", &self.context);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for DocumentReference {
     const RESOURCE_TYPE: &'static str = "DocumentReference";
@@ -310,15 +339,29 @@ impl ::fhirgen_runtime::DropOutOfLine for DocumentReference {
     }
 }
 impl DocumentReference {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -595,6 +638,16 @@ impl ::fhirgen_runtime::Object for DocumentReferenceContent {
         w.object_field("attachment", &self.attachment);
         w.object_field("format", &self.format);
     }
+    fn type_code(&self) -> &'static str {
+        "DocumentReferenceContent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("attachment", &self.attachment);
+        e.object("format", &self.format);
+    }
 }
 /// Builds a `DocumentReferenceContent`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -782,6 +835,21 @@ impl ::fhirgen_runtime::Object for DocumentReferenceContext {
         w.object_field("sourcePatientInfo", &self.source_patient_info);
         w.object_field("related", &self.related);
     }
+    fn type_code(&self) -> &'static str {
+        "DocumentReferenceContext"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("encounter", &self.encounter);
+        e.object("event", &self.event);
+        e.object("period", &self.period);
+        e.object("facilityType", &self.facility_type);
+        e.object("practiceSetting", &self.practice_setting);
+        e.object("sourcePatientInfo", &self.source_patient_info);
+        e.object("related", &self.related);
+    }
 }
 /// Builds a `DocumentReferenceContext`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -952,6 +1020,16 @@ impl ::fhirgen_runtime::Object for DocumentReferenceRelatesTo {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.object_field("target", &self.target);
+    }
+    fn type_code(&self) -> &'static str {
+        "DocumentReferenceRelatesTo"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.object("target", &self.target);
     }
 }
 #[doc(hidden)]

@@ -508,6 +508,56 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesis {
         w.object_field("effectEstimate", &self.effect_estimate);
         w.object_field("certainty", &self.certainty);
     }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("note", &self.note);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.object("synthesisType", &self.synthesis_type);
+        e.object("studyType", &self.study_type);
+        e.object("population", &self.population);
+        e.object("exposure", &self.exposure);
+        e.object("exposureAlternative", &self.exposure_alternative);
+        e.object("outcome", &self.outcome);
+        e.object("sampleSize", &self.sample_size);
+        e.object("resultsByExposure", &self.results_by_exposure);
+        e.object("effectEstimate", &self.effect_estimate);
+        e.object("certainty", &self.certainty);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for EffectEvidenceSynthesis {
     const RESOURCE_TYPE: &'static str = "EffectEvidenceSynthesis";
@@ -519,15 +569,29 @@ impl ::fhirgen_runtime::DropOutOfLine for EffectEvidenceSynthesis {
     }
 }
 impl EffectEvidenceSynthesis {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -937,6 +1001,17 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisCertainty {
         w.object_field("note", &self.note);
         w.object_field("certaintySubcomponent", &self.certainty_subcomponent);
     }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesisCertainty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("rating", &self.rating);
+        e.object("note", &self.note);
+        e.object("certaintySubcomponent", &self.certainty_subcomponent);
+    }
 }
 /// Builds a `EffectEvidenceSynthesisCertainty`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1098,6 +1173,17 @@ for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
         w.object_field("type", &self.type_);
         w.object_field("rating", &self.rating);
         w.object_field("note", &self.note);
+    }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesisCertaintyCertaintySubcomponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("rating", &self.rating);
+        e.object("note", &self.note);
     }
 }
 /// Builds a `EffectEvidenceSynthesisCertaintyCertaintySubcomponent`: `build()` exists once every element the specification requires is set.
@@ -1295,6 +1381,20 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisEffectEstimate {
         w.object_field("unitOfMeasure", &self.unit_of_measure);
         w.object_field("precisionEstimate", &self.precision_estimate);
     }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesisEffectEstimate"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.object("variantState", &self.variant_state);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.object("unitOfMeasure", &self.unit_of_measure);
+        e.object("precisionEstimate", &self.precision_estimate);
+    }
 }
 /// Builds a `EffectEvidenceSynthesisEffectEstimate`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1490,6 +1590,18 @@ for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
         w.primitive_field("from", &self.from);
         w.primitive_field("to", &self.to);
     }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesisEffectEstimatePrecisionEstimate"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("level", &self.level, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("from", &self.from, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("to", &self.to, ::fhirgen_runtime::Kind::Decimal);
+    }
 }
 /// Builds a `EffectEvidenceSynthesisEffectEstimatePrecisionEstimate`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1665,6 +1777,22 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisResultsByExposure {
         w.primitive_field("exposureState", &self.exposure_state);
         w.object_field("variantState", &self.variant_state);
         w.object_field("riskEvidenceSynthesis", &self.risk_evidence_synthesis);
+    }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesisResultsByExposure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "exposureState",
+            &self.exposure_state,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("variantState", &self.variant_state);
+        e.object("riskEvidenceSynthesis", &self.risk_evidence_synthesis);
     }
 }
 /// Builds a `EffectEvidenceSynthesisResultsByExposure`: `build()` exists once every element the specification requires is set.
@@ -1843,6 +1971,25 @@ impl ::fhirgen_runtime::Object for EffectEvidenceSynthesisSampleSize {
         w.primitive_field("description", &self.description);
         w.primitive_field("numberOfStudies", &self.number_of_studies);
         w.primitive_field("numberOfParticipants", &self.number_of_participants);
+    }
+    fn type_code(&self) -> &'static str {
+        "EffectEvidenceSynthesisSampleSize"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "numberOfStudies",
+            &self.number_of_studies,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.primitive(
+            "numberOfParticipants",
+            &self.number_of_participants,
+            ::fhirgen_runtime::Kind::Integer,
+        );
     }
 }
 /// Builds a `EffectEvidenceSynthesisSampleSize`: `build()` exists once every element the specification requires is set.

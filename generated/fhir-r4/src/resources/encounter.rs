@@ -355,6 +355,42 @@ impl ::fhirgen_runtime::Object for Encounter {
         w.object_field("serviceProvider", &self.service_provider);
         w.object_field("partOf", &self.part_of);
     }
+    fn type_code(&self) -> &'static str {
+        "Encounter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusHistory", &self.status_history);
+        e.object("class", &self.class);
+        e.object("classHistory", &self.class_history);
+        e.object("type", &self.type_);
+        e.object("serviceType", &self.service_type);
+        e.object("priority", &self.priority);
+        e.object("subject", &self.subject);
+        e.object("episodeOfCare", &self.episode_of_care);
+        e.object("basedOn", &self.based_on);
+        e.object("participant", &self.participant);
+        e.object("appointment", &self.appointment);
+        e.object("period", &self.period);
+        e.object("length", &self.length);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("diagnosis", &self.diagnosis);
+        e.object("account", &self.account);
+        e.object("hospitalization", &self.hospitalization);
+        e.object("location", &self.location);
+        e.object("serviceProvider", &self.service_provider);
+        e.object("partOf", &self.part_of);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Encounter {
     const RESOURCE_TYPE: &'static str = "Encounter";
@@ -366,15 +402,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Encounter {
     }
 }
 impl Encounter {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -710,6 +760,16 @@ impl ::fhirgen_runtime::Object for EncounterClassHistory {
         w.object_field("class", &self.class);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "EncounterClassHistory"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("class", &self.class);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `EncounterClassHistory`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -863,6 +923,17 @@ impl ::fhirgen_runtime::Object for EncounterDiagnosis {
         w.object_field("condition", &self.condition);
         w.object_field("use", &self.use_);
         w.primitive_field("rank", &self.rank);
+    }
+    fn type_code(&self) -> &'static str {
+        "EncounterDiagnosis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("condition", &self.condition);
+        e.object("use", &self.use_);
+        e.primitive("rank", &self.rank, ::fhirgen_runtime::Kind::PositiveInt);
     }
 }
 /// Builds a `EncounterDiagnosis`: `build()` exists once every element the specification requires is set.
@@ -1076,6 +1147,23 @@ impl ::fhirgen_runtime::Object for EncounterHospitalization {
         w.object_field("destination", &self.destination);
         w.object_field("dischargeDisposition", &self.discharge_disposition);
     }
+    fn type_code(&self) -> &'static str {
+        "EncounterHospitalization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("preAdmissionIdentifier", &self.pre_admission_identifier);
+        e.object("origin", &self.origin);
+        e.object("admitSource", &self.admit_source);
+        e.object("reAdmission", &self.re_admission);
+        e.object("dietPreference", &self.diet_preference);
+        e.object("specialCourtesy", &self.special_courtesy);
+        e.object("specialArrangement", &self.special_arrangement);
+        e.object("destination", &self.destination);
+        e.object("dischargeDisposition", &self.discharge_disposition);
+    }
 }
 /// Builds a `EncounterHospitalization`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1286,6 +1374,18 @@ impl ::fhirgen_runtime::Object for EncounterLocation {
         w.object_field("physicalType", &self.physical_type);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "EncounterLocation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("location", &self.location);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("physicalType", &self.physical_type);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `EncounterLocation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1448,6 +1548,17 @@ impl ::fhirgen_runtime::Object for EncounterParticipant {
         w.object_field("period", &self.period);
         w.object_field("individual", &self.individual);
     }
+    fn type_code(&self) -> &'static str {
+        "EncounterParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("period", &self.period);
+        e.object("individual", &self.individual);
+    }
 }
 /// Builds a `EncounterParticipant`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1595,6 +1706,16 @@ impl ::fhirgen_runtime::Object for EncounterStatusHistory {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("status", &self.status);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "EncounterStatusHistory"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

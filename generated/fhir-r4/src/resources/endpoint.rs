@@ -267,6 +267,34 @@ impl ::fhirgen_runtime::Object for Endpoint {
         ::fhirgen_runtime::__private::empty_primitive("header", &self.header)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Endpoint"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("connectionType", &self.connection_type);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("contact", &self.contact);
+        e.object("period", &self.period);
+        e.object("payloadType", &self.payload_type);
+        e.primitive(
+            "payloadMimeType",
+            &self.payload_mime_type,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive("address", &self.address, ::fhirgen_runtime::Kind::Url);
+        e.primitive("header", &self.header, ::fhirgen_runtime::Kind::String);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Endpoint {
     const RESOURCE_TYPE: &'static str = "Endpoint";
@@ -278,15 +306,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Endpoint {
     }
 }
 impl Endpoint {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]

@@ -243,6 +243,31 @@ impl ::fhirgen_runtime::Object for EpisodeOfCare {
         w.object_field("team", &self.team);
         w.object_field("account", &self.account);
     }
+    fn type_code(&self) -> &'static str {
+        "EpisodeOfCare"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusHistory", &self.status_history);
+        e.object("type", &self.type_);
+        e.object("diagnosis", &self.diagnosis);
+        e.object("patient", &self.patient);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("period", &self.period);
+        e.object("referralRequest", &self.referral_request);
+        e.object("careManager", &self.care_manager);
+        e.object("team", &self.team);
+        e.object("account", &self.account);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for EpisodeOfCare {
     const RESOURCE_TYPE: &'static str = "EpisodeOfCare";
@@ -254,15 +279,29 @@ impl ::fhirgen_runtime::DropOutOfLine for EpisodeOfCare {
     }
 }
 impl EpisodeOfCare {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -531,6 +570,17 @@ impl ::fhirgen_runtime::Object for EpisodeOfCareDiagnosis {
         w.object_field("role", &self.role);
         w.primitive_field("rank", &self.rank);
     }
+    fn type_code(&self) -> &'static str {
+        "EpisodeOfCareDiagnosis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("condition", &self.condition);
+        e.object("role", &self.role);
+        e.primitive("rank", &self.rank, ::fhirgen_runtime::Kind::PositiveInt);
+    }
 }
 /// Builds a `EpisodeOfCareDiagnosis`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -678,6 +728,16 @@ impl ::fhirgen_runtime::Object for EpisodeOfCareStatusHistory {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("status", &self.status);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "EpisodeOfCareStatusHistory"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

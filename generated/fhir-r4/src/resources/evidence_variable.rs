@@ -452,6 +452,50 @@ impl ::fhirgen_runtime::Object for EvidenceVariable {
         w.primitive_field("type", &self.type_);
         w.object_field("characteristic", &self.characteristic);
     }
+    fn type_code(&self) -> &'static str {
+        "EvidenceVariable"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("shortTitle", &self.short_title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("note", &self.note);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("characteristic", &self.characteristic);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for EvidenceVariable {
     const RESOURCE_TYPE: &'static str = "EvidenceVariable";
@@ -463,15 +507,29 @@ impl ::fhirgen_runtime::DropOutOfLine for EvidenceVariable {
     }
 }
 impl EvidenceVariable {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -966,6 +1024,21 @@ impl ::fhirgen_runtime::Object for EvidenceVariableCharacteristic {
         w.object_field("timeFromStart", &self.time_from_start);
         w.primitive_field("groupMeasure", &self.group_measure);
     }
+    fn type_code(&self) -> &'static str {
+        "EvidenceVariableCharacteristic"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.required_choice("definition", &self.definition);
+        e.object("usageContext", &self.usage_context);
+        e.primitive("exclude", &self.exclude, ::fhirgen_runtime::Kind::Boolean);
+        e.choice("participantEffective", &self.participant_effective);
+        e.object("timeFromStart", &self.time_from_start);
+        e.primitive("groupMeasure", &self.group_measure, ::fhirgen_runtime::Kind::Code);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1198,6 +1271,22 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicDefinition {
             }
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `EvidenceVariable.characteristic.participantEffective[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1292,6 +1381,20 @@ impl ::fhirgen_runtime::Choice for EvidenceVariableCharacteristicParticipantEffe
                 w.object_field("participantEffectiveDuration", value)
             }
             Self::Timing(value) => w.object_field("participantEffectiveTiming", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
         }
     }
 }

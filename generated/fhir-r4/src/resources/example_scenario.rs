@@ -333,6 +333,40 @@ impl ::fhirgen_runtime::Object for ExampleScenario {
         ::fhirgen_runtime::__private::empty_primitive("workflow", &self.workflow)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenario"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.object("actor", &self.actor);
+        e.object("instance", &self.instance);
+        e.object("process", &self.process);
+        e.primitive("workflow", &self.workflow, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ExampleScenario {
     const RESOURCE_TYPE: &'static str = "ExampleScenario";
@@ -344,15 +378,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ExampleScenario {
     }
 }
 impl ExampleScenario {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -676,6 +724,18 @@ impl ::fhirgen_runtime::Object for ExampleScenarioActor {
         w.primitive_field("name", &self.name);
         w.primitive_field("description", &self.description);
     }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioActor"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("actorId", &self.actor_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -913,6 +973,20 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstance {
         w.object_field("version", &self.version);
         w.object_field("containedInstance", &self.contained_instance);
     }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioInstance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("resourceId", &self.resource_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("resourceType", &self.resource_type, ::fhirgen_runtime::Kind::Code);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("version", &self.version);
+        e.object("containedInstance", &self.contained_instance);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1114,6 +1188,16 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstanceContainedInstance {
         w.primitive_field("resourceId", &self.resource_id);
         w.primitive_field("versionId", &self.version_id);
     }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioInstanceContainedInstance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("resourceId", &self.resource_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("versionId", &self.version_id, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1273,6 +1357,16 @@ impl ::fhirgen_runtime::Object for ExampleScenarioInstanceVersion {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("versionId", &self.version_id);
         w.primitive_field("description", &self.description);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioInstanceVersion"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("versionId", &self.version_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
     }
 }
 #[doc(hidden)]
@@ -1493,6 +1587,27 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcess {
         w.primitive_field("postConditions", &self.post_conditions);
         w.object_field("step", &self.step);
     }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioProcess"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive(
+            "preConditions",
+            &self.pre_conditions,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.primitive(
+            "postConditions",
+            &self.post_conditions,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("step", &self.step);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1685,6 +1800,18 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStep {
         w.object_field("operation", &self.operation);
         w.object_field("alternative", &self.alternative);
     }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioProcessStep"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("process", &self.process);
+        e.primitive("pause", &self.pause, ::fhirgen_runtime::Kind::Boolean);
+        e.object("operation", &self.operation);
+        e.object("alternative", &self.alternative);
+    }
 }
 /// Builds a `ExampleScenarioProcessStep`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1855,6 +1982,17 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStepAlternative {
         w.primitive_field("title", &self.title);
         w.primitive_field("description", &self.description);
         w.object_field("step", &self.step);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioProcessStepAlternative"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("step", &self.step);
     }
 }
 #[doc(hidden)]
@@ -2133,6 +2271,32 @@ impl ::fhirgen_runtime::Object for ExampleScenarioProcessStepOperation {
         w.primitive_field("receiverActive", &self.receiver_active);
         w.object_field("request", &self.request);
         w.object_field("response", &self.response);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExampleScenarioProcessStepOperation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("number", &self.number, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("initiator", &self.initiator, ::fhirgen_runtime::Kind::String);
+        e.primitive("receiver", &self.receiver, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive(
+            "initiatorActive",
+            &self.initiator_active,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive(
+            "receiverActive",
+            &self.receiver_active,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("request", &self.request);
+        e.object("response", &self.response);
     }
 }
 #[doc(hidden)]

@@ -600,6 +600,66 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefit {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("subType", &self.sub_type);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.object("billablePeriod", &self.billable_period);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("enterer", &self.enterer);
+        e.object("insurer", &self.insurer);
+        e.object("provider", &self.provider);
+        e.object("priority", &self.priority);
+        e.object("fundsReserveRequested", &self.funds_reserve_requested);
+        e.object("fundsReserve", &self.funds_reserve);
+        e.object("related", &self.related);
+        e.object("prescription", &self.prescription);
+        e.object("originalPrescription", &self.original_prescription);
+        e.object("payee", &self.payee);
+        e.object("referral", &self.referral);
+        e.object("facility", &self.facility);
+        e.object("claim", &self.claim);
+        e.object("claimResponse", &self.claim_response);
+        e.primitive("outcome", &self.outcome, ::fhirgen_runtime::Kind::Code);
+        e.primitive("disposition", &self.disposition, ::fhirgen_runtime::Kind::String);
+        e.primitive("preAuthRef", &self.pre_auth_ref, ::fhirgen_runtime::Kind::String);
+        e.object("preAuthRefPeriod", &self.pre_auth_ref_period);
+        e.object("careTeam", &self.care_team);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("diagnosis", &self.diagnosis);
+        e.object("procedure", &self.procedure);
+        e.primitive(
+            "precedence",
+            &self.precedence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("insurance", &self.insurance);
+        e.object("accident", &self.accident);
+        e.object("item", &self.item);
+        e.object("addItem", &self.add_item);
+        e.object("adjudication", &self.adjudication);
+        e.object("total", &self.total);
+        e.object("payment", &self.payment);
+        e.object("formCode", &self.form_code);
+        e.object("form", &self.form);
+        e.object("processNote", &self.process_note);
+        e.object("benefitPeriod", &self.benefit_period);
+        e.object("benefitBalance", &self.benefit_balance);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ExplanationOfBenefit {
     const RESOURCE_TYPE: &'static str = "ExplanationOfBenefit";
@@ -611,15 +671,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ExplanationOfBenefit {
     }
 }
 impl ExplanationOfBenefit {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1158,6 +1232,17 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAccident {
         w.object_field("type", &self.type_);
         w.choice_field(&self.location);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitAccident"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Date);
+        e.object("type", &self.type_);
+        e.choice("location", &self.location);
+    }
 }
 /// Builds a `ExplanationOfBenefitAccident`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1524,6 +1609,48 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItem {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitAddItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "itemSequence",
+            &self.item_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "detailSequence",
+            &self.detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "subDetailSequence",
+            &self.sub_detail_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("provider", &self.provider);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.choice("serviced", &self.serviced);
+        e.choice("location", &self.location);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("bodySite", &self.body_site);
+        e.object("subSite", &self.sub_site);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("detail", &self.detail);
+    }
 }
 /// Builds a `ExplanationOfBenefitAddItem`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1865,6 +1992,27 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetail {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitAddItemDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("subDetail", &self.sub_detail);
+    }
 }
 /// Builds a `ExplanationOfBenefitAddItemDetail`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2129,6 +2277,26 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitAddItemDetailSubDetail {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitAddItemDetailSubDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+    }
 }
 /// Builds a `ExplanationOfBenefitAddItemDetailSubDetail`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2380,6 +2548,22 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitBenefitBalance {
         w.object_field("term", &self.term);
         w.object_field("financial", &self.financial);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitBenefitBalance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.primitive("excluded", &self.excluded, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("network", &self.network);
+        e.object("unit", &self.unit);
+        e.object("term", &self.term);
+        e.object("financial", &self.financial);
+    }
 }
 /// Builds a `ExplanationOfBenefitBenefitBalance`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2590,6 +2774,17 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitBenefitBalanceFinancial {
         w.choice_field(&self.allowed);
         w.choice_field(&self.used);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitBenefitBalanceFinancial"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.choice("allowed", &self.allowed);
+        e.choice("used", &self.used);
+    }
 }
 /// Builds a `ExplanationOfBenefitBenefitBalanceFinancial`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2775,6 +2970,19 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitCareTeam {
         w.primitive_field("responsible", &self.responsible);
         w.object_field("role", &self.role);
         w.object_field("qualification", &self.qualification);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitCareTeam"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("provider", &self.provider);
+        e.primitive("responsible", &self.responsible, ::fhirgen_runtime::Kind::Boolean);
+        e.object("role", &self.role);
+        e.object("qualification", &self.qualification);
     }
 }
 #[doc(hidden)]
@@ -2990,6 +3198,19 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitDiagnosis {
         w.object_field("onAdmission", &self.on_admission);
         w.object_field("packageCode", &self.package_code);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitDiagnosis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.required_choice("diagnosis", &self.diagnosis);
+        e.object("type", &self.type_);
+        e.object("onAdmission", &self.on_admission);
+        e.object("packageCode", &self.package_code);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3196,6 +3417,17 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitInsurance {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("preAuthRef", &self.pre_auth_ref)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitInsurance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("focal", &self.focal, ::fhirgen_runtime::Kind::Boolean);
+        e.object("coverage", &self.coverage);
+        e.primitive("preAuthRef", &self.pre_auth_ref, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -3649,6 +3881,57 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItem {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive(
+            "careTeamSequence",
+            &self.care_team_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "diagnosisSequence",
+            &self.diagnosis_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "procedureSequence",
+            &self.procedure_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.primitive(
+            "informationSequence",
+            &self.information_sequence,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("revenue", &self.revenue);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.choice("serviced", &self.serviced);
+        e.choice("location", &self.location);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("udi", &self.udi);
+        e.object("bodySite", &self.body_site);
+        e.object("subSite", &self.sub_site);
+        e.object("encounter", &self.encounter);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("detail", &self.detail);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3973,6 +4256,18 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemAdjudication {
         w.object_field("amount", &self.amount);
         w.primitive_field("value", &self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitItemAdjudication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("reason", &self.reason);
+        e.object("amount", &self.amount);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+    }
 }
 /// Builds a `ExplanationOfBenefitItemAdjudication`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -4258,6 +4553,32 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetail {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitItemDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("revenue", &self.revenue);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("udi", &self.udi);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+        e.object("subDetail", &self.sub_detail);
     }
 }
 #[doc(hidden)]
@@ -4621,6 +4942,31 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitItemDetailSubDetail {
         ::fhirgen_runtime::__private::empty_primitive("noteNumber", &self.note_number)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitItemDetailSubDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("revenue", &self.revenue);
+        e.object("category", &self.category);
+        e.object("productOrService", &self.product_or_service);
+        e.object("modifier", &self.modifier);
+        e.object("programCode", &self.program_code);
+        e.object("quantity", &self.quantity);
+        e.object("unitPrice", &self.unit_price);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("net", &self.net);
+        e.object("udi", &self.udi);
+        e.primitive(
+            "noteNumber",
+            &self.note_number,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("adjudication", &self.adjudication);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -4846,6 +5192,16 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitPayee {
         w.object_field("type", &self.type_);
         w.object_field("party", &self.party);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitPayee"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("party", &self.party);
+    }
 }
 /// Builds a `ExplanationOfBenefitPayee`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -5023,6 +5379,20 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitPayment {
         w.primitive_field("date", &self.date);
         w.object_field("amount", &self.amount);
         w.object_field("identifier", &self.identifier);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitPayment"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("adjustment", &self.adjustment);
+        e.object("adjustmentReason", &self.adjustment_reason);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Date);
+        e.object("amount", &self.amount);
+        e.object("identifier", &self.identifier);
     }
 }
 /// Builds a `ExplanationOfBenefitPayment`: `build()` exists once every element the specification requires is set.
@@ -5230,6 +5600,19 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitProcedure {
         w.primitive_field("date", &self.date);
         w.required_choice_field(&self.procedure);
         w.object_field("udi", &self.udi);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitProcedure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("type", &self.type_);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.required_choice("procedure", &self.procedure);
+        e.object("udi", &self.udi);
     }
 }
 #[doc(hidden)]
@@ -5450,6 +5833,18 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitProcessNote {
         w.primitive_field("text", &self.text);
         w.object_field("language", &self.language);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitProcessNote"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("number", &self.number, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("language", &self.language);
+    }
 }
 /// Builds a `ExplanationOfBenefitProcessNote`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -5603,6 +5998,17 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitRelated {
         w.object_field("claim", &self.claim);
         w.object_field("relationship", &self.relationship);
         w.object_field("reference", &self.reference);
+    }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitRelated"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("claim", &self.claim);
+        e.object("relationship", &self.relationship);
+        e.object("reference", &self.reference);
     }
 }
 /// Builds a `ExplanationOfBenefitRelated`: `build()` exists once every element the specification requires is set.
@@ -5819,6 +6225,20 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitSupportingInfo {
         w.choice_field(&self.value);
         w.object_field("reason", &self.reason);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitSupportingInfo"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.choice("timing", &self.timing);
+        e.choice("value", &self.value);
+        e.object("reason", &self.reason);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -6000,6 +6420,16 @@ impl ::fhirgen_runtime::Object for ExplanationOfBenefitTotal {
         w.object_field("category", &self.category);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "ExplanationOfBenefitTotal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("amount", &self.amount);
+    }
 }
 /// Builds a `ExplanationOfBenefitTotal`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -6116,6 +6546,16 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAccidentLocation {
             Self::Reference(value) => w.object_field("locationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Address(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ExplanationOfBenefit.addItem.location[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6189,6 +6629,17 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAddItemLocation {
             Self::Reference(value) => w.object_field("locationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Address(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ExplanationOfBenefit.addItem.serviced[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6246,6 +6697,16 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitAddItemServiced {
         match self {
             Self::Date(value) => w.primitive_field("servicedDate", value),
             Self::Period(value) => w.object_field("servicedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }
@@ -6331,6 +6792,21 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitBenefitBalanceFinancialAl
             Self::Money(value) => w.object_field("allowedMoney", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Money(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ExplanationOfBenefit.benefitBalance.financial.used[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6392,6 +6868,18 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitBenefitBalanceFinancialUs
             Self::Money(value) => w.object_field("usedMoney", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Money(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ExplanationOfBenefit.diagnosis.diagnosis[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6448,6 +6936,16 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitDiagnosisDiagnosis {
                 w.object_field("diagnosisCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("diagnosisReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -6523,6 +7021,17 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemLocation {
             Self::Reference(value) => w.object_field("locationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Address(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ExplanationOfBenefit.item.serviced[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6580,6 +7089,16 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitItemServiced {
         match self {
             Self::Date(value) => w.primitive_field("servicedDate", value),
             Self::Period(value) => w.object_field("servicedPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }
@@ -6640,6 +7159,16 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitProcedureProcedure {
             Self::Reference(value) => w.object_field("procedureReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ExplanationOfBenefit.supportingInfo.timing[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -6697,6 +7226,16 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitSupportingInfoTiming {
         match self {
             Self::Date(value) => w.primitive_field("timingDate", value),
             Self::Period(value) => w.object_field("timingPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Period(value) => e.object(name, value),
         }
     }
 }
@@ -6812,6 +7351,23 @@ impl ::fhirgen_runtime::Choice for ExplanationOfBenefitSupportingInfoValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Attachment(value) => w.object_field("valueAttachment", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Quantity(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

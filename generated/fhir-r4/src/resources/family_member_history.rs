@@ -398,6 +398,49 @@ impl ::fhirgen_runtime::Object for FamilyMemberHistory {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "FamilyMemberHistory"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("patient", &self.patient);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("relationship", &self.relationship);
+        e.object("sex", &self.sex);
+        e.choice("born", &self.born);
+        e.choice("age", &self.age);
+        e.primitive(
+            "estimatedAge",
+            &self.estimated_age,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("deceased", &self.deceased);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("note", &self.note);
+        e.object("condition", &self.condition);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for FamilyMemberHistory {
     const RESOURCE_TYPE: &'static str = "FamilyMemberHistory";
@@ -409,15 +452,29 @@ impl ::fhirgen_runtime::DropOutOfLine for FamilyMemberHistory {
     }
 }
 impl FamilyMemberHistory {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -767,6 +824,23 @@ impl ::fhirgen_runtime::Object for FamilyMemberHistoryCondition {
         w.choice_field(&self.onset);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "FamilyMemberHistoryCondition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("outcome", &self.outcome);
+        e.primitive(
+            "contributedToDeath",
+            &self.contributed_to_death,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("onset", &self.onset);
+        e.object("note", &self.note);
+    }
 }
 /// Builds a `FamilyMemberHistoryCondition`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -916,6 +990,19 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryAge {
             Self::String(value) => w.primitive_field("ageString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Age(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `FamilyMemberHistory.born[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -995,6 +1082,19 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryBorn {
             Self::Period(value) => w.object_field("bornPeriod", value),
             Self::Date(value) => w.primitive_field("bornDate", value),
             Self::String(value) => w.primitive_field("bornString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Period(value) => e.object(name, value),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }
@@ -1082,6 +1182,20 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryConditionOnset {
             Self::Range(value) => w.object_field("onsetRange", value),
             Self::Period(value) => w.object_field("onsetPeriod", value),
             Self::String(value) => w.primitive_field("onsetString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Age(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }
@@ -1198,6 +1312,23 @@ impl ::fhirgen_runtime::Choice for FamilyMemberHistoryDeceased {
             Self::Range(value) => w.object_field("deceasedRange", value),
             Self::Date(value) => w.primitive_field("deceasedDate", value),
             Self::String(value) => w.primitive_field("deceasedString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

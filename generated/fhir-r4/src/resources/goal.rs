@@ -306,6 +306,43 @@ impl ::fhirgen_runtime::Object for Goal {
         w.object_field("outcomeCode", &self.outcome_code);
         w.object_field("outcomeReference", &self.outcome_reference);
     }
+    fn type_code(&self) -> &'static str {
+        "Goal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "lifecycleStatus",
+            &self.lifecycle_status,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("achievementStatus", &self.achievement_status);
+        e.object("category", &self.category);
+        e.object("priority", &self.priority);
+        e.object("description", &self.description);
+        e.object("subject", &self.subject);
+        e.choice("start", &self.start);
+        e.object("target", &self.target);
+        e.primitive("statusDate", &self.status_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "statusReason",
+            &self.status_reason,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("expressedBy", &self.expressed_by);
+        e.object("addresses", &self.addresses);
+        e.object("note", &self.note);
+        e.object("outcomeCode", &self.outcome_code);
+        e.object("outcomeReference", &self.outcome_reference);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Goal {
     const RESOURCE_TYPE: &'static str = "Goal";
@@ -317,15 +354,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Goal {
     }
 }
 impl Goal {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -660,6 +711,17 @@ impl ::fhirgen_runtime::Object for GoalTarget {
         w.choice_field(&self.detail);
         w.choice_field(&self.due);
     }
+    fn type_code(&self) -> &'static str {
+        "GoalTarget"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("measure", &self.measure);
+        e.choice("detail", &self.detail);
+        e.choice("due", &self.due);
+    }
 }
 /// Builds a `GoalTarget`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -778,6 +840,16 @@ impl ::fhirgen_runtime::Choice for GoalStart {
         match self {
             Self::Date(value) => w.primitive_field("startDate", value),
             Self::CodeableConcept(value) => w.object_field("startCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }
@@ -930,6 +1002,27 @@ impl ::fhirgen_runtime::Choice for GoalTargetDetail {
             Self::Ratio(value) => w.object_field("detailRatio", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Ratio(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Goal.target.due[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -989,6 +1082,16 @@ impl ::fhirgen_runtime::Choice for GoalTargetDue {
         match self {
             Self::Date(value) => w.primitive_field("dueDate", value),
             Self::Duration(value) => w.object_field("dueDuration", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Duration(value) => e.object(name, value),
         }
     }
 }

@@ -319,6 +319,38 @@ impl ::fhirgen_runtime::Object for GraphDefinition {
         w.primitive_field("profile", &self.profile);
         w.object_field("link", &self.link);
     }
+    fn type_code(&self) -> &'static str {
+        "GraphDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.object("link", &self.link);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for GraphDefinition {
     const RESOURCE_TYPE: &'static str = "GraphDefinition";
@@ -330,15 +362,29 @@ impl ::fhirgen_runtime::DropOutOfLine for GraphDefinition {
     }
 }
 impl GraphDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -694,6 +740,20 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLink {
         w.primitive_field("description", &self.description);
         w.object_field("target", &self.target);
     }
+    fn type_code(&self) -> &'static str {
+        "GraphDefinitionLink"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive("sliceName", &self.slice_name, ::fhirgen_runtime::Kind::String);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("target", &self.target);
+    }
 }
 /// Builds a `GraphDefinitionLink`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -894,6 +954,19 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLinkTarget {
         w.primitive_field("profile", &self.profile);
         w.object_field("compartment", &self.compartment);
         w.object_field("link", &self.link);
+    }
+    fn type_code(&self) -> &'static str {
+        "GraphDefinitionLinkTarget"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("params", &self.params, ::fhirgen_runtime::Kind::String);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.object("compartment", &self.compartment);
+        e.object("link", &self.link);
     }
 }
 #[doc(hidden)]
@@ -1121,6 +1194,19 @@ impl ::fhirgen_runtime::Object for GraphDefinitionLinkTargetCompartment {
         w.primitive_field("rule", &self.rule);
         w.primitive_field("expression", &self.expression);
         w.primitive_field("description", &self.description);
+    }
+    fn type_code(&self) -> &'static str {
+        "GraphDefinitionLinkTargetCompartment"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("rule", &self.rule, ::fhirgen_runtime::Kind::Code);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

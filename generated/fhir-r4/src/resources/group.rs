@@ -239,6 +239,29 @@ impl ::fhirgen_runtime::Object for Group {
         w.object_field("characteristic", &self.characteristic);
         w.object_field("member", &self.member);
     }
+    fn type_code(&self) -> &'static str {
+        "Group"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("actual", &self.actual, ::fhirgen_runtime::Kind::Boolean);
+        e.object("code", &self.code);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("quantity", &self.quantity, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.object("managingEntity", &self.managing_entity);
+        e.object("characteristic", &self.characteristic);
+        e.object("member", &self.member);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Group {
     const RESOURCE_TYPE: &'static str = "Group";
@@ -250,15 +273,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Group {
     }
 }
 impl Group {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -583,6 +620,18 @@ impl ::fhirgen_runtime::Object for GroupCharacteristic {
         w.primitive_field("exclude", &self.exclude);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "GroupCharacteristic"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.required_choice("value", &self.value);
+        e.primitive("exclude", &self.exclude, ::fhirgen_runtime::Kind::Boolean);
+        e.object("period", &self.period);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -777,6 +826,17 @@ impl ::fhirgen_runtime::Object for GroupMember {
         w.object_field("period", &self.period);
         w.primitive_field("inactive", &self.inactive);
     }
+    fn type_code(&self) -> &'static str {
+        "GroupMember"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("entity", &self.entity);
+        e.object("period", &self.period);
+        e.primitive("inactive", &self.inactive, ::fhirgen_runtime::Kind::Boolean);
+    }
 }
 /// Builds a `GroupMember`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -943,6 +1003,21 @@ impl ::fhirgen_runtime::Choice for GroupCharacteristicValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Range(value) => w.object_field("valueRange", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -316,6 +316,38 @@ impl ::fhirgen_runtime::Object for GuidanceResponse {
         w.object_field("result", &self.result);
         w.object_field("dataRequirement", &self.data_requirement);
     }
+    fn type_code(&self) -> &'static str {
+        "GuidanceResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("requestIdentifier", &self.request_identifier);
+        e.object("identifier", &self.identifier);
+        e.required_choice("module", &self.module);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive(
+            "occurrenceDateTime",
+            &self.occurrence_date_time,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("performer", &self.performer);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("note", &self.note);
+        e.object("evaluationMessage", &self.evaluation_message);
+        e.object("outputParameters", &self.output_parameters);
+        e.object("result", &self.result);
+        e.object("dataRequirement", &self.data_requirement);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for GuidanceResponse {
     const RESOURCE_TYPE: &'static str = "GuidanceResponse";
@@ -327,15 +359,29 @@ impl ::fhirgen_runtime::DropOutOfLine for GuidanceResponse {
     }
 }
 impl GuidanceResponse {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -622,6 +668,19 @@ impl ::fhirgen_runtime::Choice for GuidanceResponseModule {
             Self::CodeableConcept(value) => {
                 w.object_field("moduleCodeableConcept", value)
             }
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

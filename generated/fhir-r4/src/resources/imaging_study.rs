@@ -345,6 +345,47 @@ impl ::fhirgen_runtime::Object for ImagingStudy {
         w.primitive_field("description", &self.description);
         w.object_field("series", &self.series);
     }
+    fn type_code(&self) -> &'static str {
+        "ImagingStudy"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("modality", &self.modality);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("started", &self.started, ::fhirgen_runtime::Kind::DateTime);
+        e.object("basedOn", &self.based_on);
+        e.object("referrer", &self.referrer);
+        e.object("interpreter", &self.interpreter);
+        e.object("endpoint", &self.endpoint);
+        e.primitive(
+            "numberOfSeries",
+            &self.number_of_series,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+        e.primitive(
+            "numberOfInstances",
+            &self.number_of_instances,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+        e.object("procedureReference", &self.procedure_reference);
+        e.object("procedureCode", &self.procedure_code);
+        e.object("location", &self.location);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("note", &self.note);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("series", &self.series);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ImagingStudy {
     const RESOURCE_TYPE: &'static str = "ImagingStudy";
@@ -356,15 +397,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ImagingStudy {
     }
 }
 impl ImagingStudy {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -791,6 +846,30 @@ impl ::fhirgen_runtime::Object for ImagingStudySeries {
         w.object_field("performer", &self.performer);
         w.object_field("instance", &self.instance);
     }
+    fn type_code(&self) -> &'static str {
+        "ImagingStudySeries"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("uid", &self.uid, ::fhirgen_runtime::Kind::Id);
+        e.primitive("number", &self.number, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.object("modality", &self.modality);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "numberOfInstances",
+            &self.number_of_instances,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+        e.object("endpoint", &self.endpoint);
+        e.object("bodySite", &self.body_site);
+        e.object("laterality", &self.laterality);
+        e.object("specimen", &self.specimen);
+        e.primitive("started", &self.started, ::fhirgen_runtime::Kind::DateTime);
+        e.object("performer", &self.performer);
+        e.object("instance", &self.instance);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1038,6 +1117,18 @@ impl ::fhirgen_runtime::Object for ImagingStudySeriesInstance {
         w.primitive_field("number", &self.number);
         w.primitive_field("title", &self.title);
     }
+    fn type_code(&self) -> &'static str {
+        "ImagingStudySeriesInstance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("uid", &self.uid, ::fhirgen_runtime::Kind::Id);
+        e.object("sopClass", &self.sop_class);
+        e.primitive("number", &self.number, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1202,6 +1293,16 @@ impl ::fhirgen_runtime::Object for ImagingStudySeriesPerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+    fn type_code(&self) -> &'static str {
+        "ImagingStudySeriesPerformer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("function", &self.function);
+        e.object("actor", &self.actor);
     }
 }
 /// Builds a `ImagingStudySeriesPerformer`: `build()` exists once every element the specification requires is set.

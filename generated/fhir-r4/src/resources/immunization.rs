@@ -459,6 +459,55 @@ impl ::fhirgen_runtime::Object for Immunization {
         w.object_field("reaction", &self.reaction);
         w.object_field("protocolApplied", &self.protocol_applied);
     }
+    fn type_code(&self) -> &'static str {
+        "Immunization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("vaccineCode", &self.vaccine_code);
+        e.object("patient", &self.patient);
+        e.object("encounter", &self.encounter);
+        e.required_choice("occurrence", &self.occurrence);
+        e.primitive("recorded", &self.recorded, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive(
+            "primarySource",
+            &self.primary_source,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("reportOrigin", &self.report_origin);
+        e.object("location", &self.location);
+        e.object("manufacturer", &self.manufacturer);
+        e.primitive("lotNumber", &self.lot_number, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "expirationDate",
+            &self.expiration_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("site", &self.site);
+        e.object("route", &self.route);
+        e.object("doseQuantity", &self.dose_quantity);
+        e.object("performer", &self.performer);
+        e.object("note", &self.note);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.primitive("isSubpotent", &self.is_subpotent, ::fhirgen_runtime::Kind::Boolean);
+        e.object("subpotentReason", &self.subpotent_reason);
+        e.object("education", &self.education);
+        e.object("programEligibility", &self.program_eligibility);
+        e.object("fundingSource", &self.funding_source);
+        e.object("reaction", &self.reaction);
+        e.object("protocolApplied", &self.protocol_applied);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Immunization {
     const RESOURCE_TYPE: &'static str = "Immunization";
@@ -470,15 +519,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Immunization {
     }
 }
 impl Immunization {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -887,6 +950,30 @@ impl ::fhirgen_runtime::Object for ImmunizationEducation {
         w.primitive_field("publicationDate", &self.publication_date);
         w.primitive_field("presentationDate", &self.presentation_date);
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationEducation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "documentType",
+            &self.document_type,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("reference", &self.reference, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "publicationDate",
+            &self.publication_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "presentationDate",
+            &self.presentation_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+    }
 }
 /// Builds a `ImmunizationEducation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1032,6 +1119,16 @@ impl ::fhirgen_runtime::Object for ImmunizationPerformer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
+    }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationPerformer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("function", &self.function);
+        e.object("actor", &self.actor);
     }
 }
 /// Builds a `ImmunizationPerformer`: `build()` exists once every element the specification requires is set.
@@ -1246,6 +1343,19 @@ impl ::fhirgen_runtime::Object for ImmunizationProtocolApplied {
         w.required_choice_field(&self.dose_number);
         w.choice_field(&self.series_doses);
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationProtocolApplied"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("series", &self.series, ::fhirgen_runtime::Kind::String);
+        e.object("authority", &self.authority);
+        e.object("targetDisease", &self.target_disease);
+        e.required_choice("doseNumber", &self.dose_number);
+        e.choice("seriesDoses", &self.series_doses);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1435,6 +1545,17 @@ impl ::fhirgen_runtime::Object for ImmunizationReaction {
         w.object_field("detail", &self.detail);
         w.primitive_field("reported", &self.reported);
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationReaction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("detail", &self.detail);
+        e.primitive("reported", &self.reported, ::fhirgen_runtime::Kind::Boolean);
+    }
 }
 /// Builds a `ImmunizationReaction`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1564,6 +1685,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationOccurrence {
             Self::String(value) => w.primitive_field("occurrenceString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `Immunization.protocolApplied.doseNumber[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1632,6 +1767,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationProtocolAppliedDoseNumber {
         match self {
             Self::PositiveInt(value) => w.primitive_field("doseNumberPositiveInt", value),
             Self::String(value) => w.primitive_field("doseNumberString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }
@@ -1704,6 +1853,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationProtocolAppliedSeriesDoses {
                 w.primitive_field("seriesDosesPositiveInt", value)
             }
             Self::String(value) => w.primitive_field("seriesDosesString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

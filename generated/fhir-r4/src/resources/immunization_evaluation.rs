@@ -295,6 +295,32 @@ impl ::fhirgen_runtime::Object for ImmunizationEvaluation {
         w.choice_field(&self.dose_number);
         w.choice_field(&self.series_doses);
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationEvaluation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("authority", &self.authority);
+        e.object("targetDisease", &self.target_disease);
+        e.object("immunizationEvent", &self.immunization_event);
+        e.object("doseStatus", &self.dose_status);
+        e.object("doseStatusReason", &self.dose_status_reason);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("series", &self.series, ::fhirgen_runtime::Kind::String);
+        e.choice("doseNumber", &self.dose_number);
+        e.choice("seriesDoses", &self.series_doses);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ImmunizationEvaluation {
     const RESOURCE_TYPE: &'static str = "ImmunizationEvaluation";
@@ -306,15 +332,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ImmunizationEvaluation {
     }
 }
 impl ImmunizationEvaluation {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -570,6 +610,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationEvaluationDoseNumber {
             Self::String(value) => w.primitive_field("doseNumberString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `ImmunizationEvaluation.seriesDoses[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -640,6 +694,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationEvaluationSeriesDoses {
                 w.primitive_field("seriesDosesPositiveInt", value)
             }
             Self::String(value) => w.primitive_field("seriesDosesString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

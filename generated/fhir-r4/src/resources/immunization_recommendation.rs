@@ -173,6 +173,24 @@ impl ::fhirgen_runtime::Object for ImmunizationRecommendation {
         w.object_field("authority", &self.authority);
         w.object_field("recommendation", &self.recommendation);
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationRecommendation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("patient", &self.patient);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("authority", &self.authority);
+        e.object("recommendation", &self.recommendation);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ImmunizationRecommendation {
     const RESOURCE_TYPE: &'static str = "ImmunizationRecommendation";
@@ -184,15 +202,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ImmunizationRecommendation {
     }
 }
 impl ImmunizationRecommendation {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -551,6 +583,26 @@ impl ::fhirgen_runtime::Object for ImmunizationRecommendationRecommendation {
             &self.supporting_patient_information,
         );
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationRecommendationRecommendation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("vaccineCode", &self.vaccine_code);
+        e.object("targetDisease", &self.target_disease);
+        e.object("contraindicatedVaccineCode", &self.contraindicated_vaccine_code);
+        e.object("forecastStatus", &self.forecast_status);
+        e.object("forecastReason", &self.forecast_reason);
+        e.object("dateCriterion", &self.date_criterion);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("series", &self.series, ::fhirgen_runtime::Kind::String);
+        e.choice("doseNumber", &self.dose_number);
+        e.choice("seriesDoses", &self.series_doses);
+        e.object("supportingImmunization", &self.supporting_immunization);
+        e.object("supportingPatientInformation", &self.supporting_patient_information);
+    }
 }
 /// Builds a `ImmunizationRecommendationRecommendation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -769,6 +821,16 @@ for ImmunizationRecommendationRecommendationDateCriterion {
         w.object_field("code", &self.code);
         w.primitive_field("value", &self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "ImmunizationRecommendationRecommendationDateCriterion"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::DateTime);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -917,6 +979,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationRecommendationRecommendationDoseN
             Self::String(value) => w.primitive_field("doseNumberString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `ImmunizationRecommendation.recommendation.seriesDoses[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -987,6 +1063,20 @@ impl ::fhirgen_runtime::Choice for ImmunizationRecommendationRecommendationSerie
                 w.primitive_field("seriesDosesPositiveInt", value)
             }
             Self::String(value) => w.primitive_field("seriesDosesString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

@@ -386,6 +386,43 @@ impl ::fhirgen_runtime::Object for ImplementationGuide {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuide"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("packageId", &self.package_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("license", &self.license, ::fhirgen_runtime::Kind::Code);
+        e.primitive("fhirVersion", &self.fhir_version, ::fhirgen_runtime::Kind::Code);
+        e.object("dependsOn", &self.depends_on);
+        e.object("global", &self.global);
+        e.object("definition", &self.definition);
+        e.object("manifest", &self.manifest);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ImplementationGuide {
     const RESOURCE_TYPE: &'static str = "ImplementationGuide";
@@ -397,15 +434,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ImplementationGuide {
     }
 }
 impl ImplementationGuide {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -797,6 +848,19 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinition {
         w.object_field("parameter", &self.parameter);
         w.object_field("template", &self.template);
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("grouping", &self.grouping);
+        e.object("resource", &self.resource);
+        e.object("page", &self.page);
+        e.object("parameter", &self.parameter);
+        e.object("template", &self.template);
+    }
 }
 /// Builds a `ImplementationGuideDefinition`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -975,6 +1039,16 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionGrouping {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("description", &self.description);
+    }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDefinitionGrouping"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1182,6 +1256,18 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionPage {
         w.primitive_field("generation", &self.generation);
         w.object_field("page", &self.page);
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDefinitionPage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("name", &self.name);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("generation", &self.generation, ::fhirgen_runtime::Kind::Code);
+        e.object("page", &self.page);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1386,6 +1472,16 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("code", &self.code);
         w.primitive_field("value", &self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDefinitionParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1633,6 +1729,20 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionResource {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDefinitionResource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("reference", &self.reference);
+        e.primitive("fhirVersion", &self.fhir_version, ::fhirgen_runtime::Kind::Code);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.choice("example", &self.example);
+        e.primitive("groupingId", &self.grouping_id, ::fhirgen_runtime::Kind::Id);
+    }
 }
 /// Builds a `ImplementationGuideDefinitionResource`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1817,6 +1927,17 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDefinitionTemplate {
         w.primitive_field("code", &self.code);
         w.primitive_field("source", &self.source);
         w.primitive_field("scope", &self.scope);
+    }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDefinitionTemplate"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::String);
+        e.primitive("scope", &self.scope, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -2012,6 +2133,17 @@ impl ::fhirgen_runtime::Object for ImplementationGuideDependsOn {
         w.primitive_field("packageId", &self.package_id);
         w.primitive_field("version", &self.version);
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideDependsOn"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("uri", &self.uri, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("packageId", &self.package_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2176,6 +2308,16 @@ impl ::fhirgen_runtime::Object for ImplementationGuideGlobal {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.primitive_field("profile", &self.profile);
+    }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideGlobal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
     }
 }
 #[doc(hidden)]
@@ -2393,6 +2535,19 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifest {
         ::fhirgen_runtime::__private::empty_primitive("other", &self.other)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideManifest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("rendering", &self.rendering, ::fhirgen_runtime::Kind::Url);
+        e.object("resource", &self.resource);
+        e.object("page", &self.page);
+        e.primitive("image", &self.image, ::fhirgen_runtime::Kind::String);
+        e.primitive("other", &self.other, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `ImplementationGuideManifest`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2581,6 +2736,17 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestPage {
         ::fhirgen_runtime::__private::empty_primitive("anchor", &self.anchor)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideManifestPage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("anchor", &self.anchor, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2766,6 +2932,17 @@ impl ::fhirgen_runtime::Object for ImplementationGuideManifestResource {
         w.choice_field(&self.example);
         w.primitive_field("relativePath", &self.relative_path);
     }
+    fn type_code(&self) -> &'static str {
+        "ImplementationGuideManifestResource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("reference", &self.reference);
+        e.choice("example", &self.example);
+        e.primitive("relativePath", &self.relative_path, ::fhirgen_runtime::Kind::Url);
+    }
 }
 /// Builds a `ImplementationGuideManifestResource`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2892,6 +3069,16 @@ impl ::fhirgen_runtime::Choice for ImplementationGuideDefinitionPageName {
             Self::Reference(value) => w.object_field("nameReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ImplementationGuide.definition.resource.example[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2962,6 +3149,20 @@ impl ::fhirgen_runtime::Choice for ImplementationGuideDefinitionResourceExample 
             Self::Canonical(value) => w.primitive_field("exampleCanonical", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+        }
+    }
 }
 /// The types `ImplementationGuide.manifest.resource.example[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3030,6 +3231,20 @@ impl ::fhirgen_runtime::Choice for ImplementationGuideManifestResourceExample {
         match self {
             Self::Boolean(value) => w.primitive_field("exampleBoolean", value),
             Self::Canonical(value) => w.primitive_field("exampleCanonical", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
         }
     }
 }

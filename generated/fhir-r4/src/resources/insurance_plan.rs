@@ -275,6 +275,33 @@ impl ::fhirgen_runtime::Object for InsurancePlan {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlan"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+        e.object("ownedBy", &self.owned_by);
+        e.object("administeredBy", &self.administered_by);
+        e.object("coverageArea", &self.coverage_area);
+        e.object("contact", &self.contact);
+        e.object("endpoint", &self.endpoint);
+        e.object("network", &self.network);
+        e.object("coverage", &self.coverage);
+        e.object("plan", &self.plan);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for InsurancePlan {
     const RESOURCE_TYPE: &'static str = "InsurancePlan";
@@ -286,15 +313,29 @@ impl ::fhirgen_runtime::DropOutOfLine for InsurancePlan {
     }
 }
 impl InsurancePlan {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -568,6 +609,18 @@ impl ::fhirgen_runtime::Object for InsurancePlanContact {
         w.object_field("telecom", &self.telecom);
         w.object_field("address", &self.address);
     }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanContact"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("purpose", &self.purpose);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+    }
 }
 /// Builds a `InsurancePlanContact`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -724,6 +777,17 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverage {
         w.object_field("type", &self.type_);
         w.object_field("network", &self.network);
         w.object_field("benefit", &self.benefit);
+    }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanCoverage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("network", &self.network);
+        e.object("benefit", &self.benefit);
     }
 }
 /// Builds a `InsurancePlanCoverage`: `build()` exists once every element the specification requires is set.
@@ -891,6 +955,17 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverageBenefit {
         w.primitive_field("requirement", &self.requirement);
         w.object_field("limit", &self.limit);
     }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanCoverageBenefit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("requirement", &self.requirement, ::fhirgen_runtime::Kind::String);
+        e.object("limit", &self.limit);
+    }
 }
 /// Builds a `InsurancePlanCoverageBenefit`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1035,6 +1110,16 @@ impl ::fhirgen_runtime::Object for InsurancePlanCoverageBenefitLimit {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("value", &self.value);
         w.object_field("code", &self.code);
+    }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanCoverageBenefitLimit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("value", &self.value);
+        e.object("code", &self.code);
     }
 }
 /// Builds a `InsurancePlanCoverageBenefitLimit`: `build()` exists once every element the specification requires is set.
@@ -1209,6 +1294,20 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlan {
         w.object_field("network", &self.network);
         w.object_field("generalCost", &self.general_cost);
         w.object_field("specificCost", &self.specific_cost);
+    }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanPlan"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("coverageArea", &self.coverage_area);
+        e.object("network", &self.network);
+        e.object("generalCost", &self.general_cost);
+        e.object("specificCost", &self.specific_cost);
     }
 }
 /// Builds a `InsurancePlanPlan`: `build()` exists once every element the specification requires is set.
@@ -1407,6 +1506,18 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanGeneralCost {
         w.object_field("cost", &self.cost);
         w.primitive_field("comment", &self.comment);
     }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanPlanGeneralCost"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("groupSize", &self.group_size, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("cost", &self.cost);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `InsurancePlanPlanGeneralCost`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1551,6 +1662,16 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCost {
         w.object_field("category", &self.category);
         w.object_field("benefit", &self.benefit);
     }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanPlanSpecificCost"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("benefit", &self.benefit);
+    }
 }
 /// Builds a `InsurancePlanPlanSpecificCost`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1690,6 +1811,16 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCostBenefit {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("cost", &self.cost);
+    }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanPlanSpecificCostBenefit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("cost", &self.cost);
     }
 }
 /// Builds a `InsurancePlanPlanSpecificCostBenefit`: `build()` exists once every element the specification requires is set.
@@ -1857,6 +1988,18 @@ impl ::fhirgen_runtime::Object for InsurancePlanPlanSpecificCostBenefitCost {
         w.object_field("applicability", &self.applicability);
         w.object_field("qualifiers", &self.qualifiers);
         w.object_field("value", &self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "InsurancePlanPlanSpecificCostBenefitCost"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("applicability", &self.applicability);
+        e.object("qualifiers", &self.qualifiers);
+        e.object("value", &self.value);
     }
 }
 /// Builds a `InsurancePlanPlanSpecificCostBenefitCost`: `build()` exists once every element the specification requires is set.

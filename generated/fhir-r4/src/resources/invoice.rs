@@ -301,6 +301,43 @@ impl ::fhirgen_runtime::Object for Invoice {
         w.primitive_field("paymentTerms", &self.payment_terms);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "Invoice"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "cancelledReason",
+            &self.cancelled_reason,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("type", &self.type_);
+        e.object("subject", &self.subject);
+        e.object("recipient", &self.recipient);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("participant", &self.participant);
+        e.object("issuer", &self.issuer);
+        e.object("account", &self.account);
+        e.object("lineItem", &self.line_item);
+        e.object("totalPriceComponent", &self.total_price_component);
+        e.object("totalNet", &self.total_net);
+        e.object("totalGross", &self.total_gross);
+        e.primitive(
+            "paymentTerms",
+            &self.payment_terms,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Invoice {
     const RESOURCE_TYPE: &'static str = "Invoice";
@@ -312,15 +349,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Invoice {
     }
 }
 impl Invoice {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -615,6 +666,17 @@ impl ::fhirgen_runtime::Object for InvoiceLineItem {
         w.required_choice_field(&self.charge_item);
         w.object_field("priceComponent", &self.price_component);
     }
+    fn type_code(&self) -> &'static str {
+        "InvoiceLineItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::PositiveInt);
+        e.required_choice("chargeItem", &self.charge_item);
+        e.object("priceComponent", &self.price_component);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -803,6 +865,18 @@ impl ::fhirgen_runtime::Object for InvoiceLineItemPriceComponent {
         w.primitive_field("factor", &self.factor);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "InvoiceLineItemPriceComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.primitive("factor", &self.factor, ::fhirgen_runtime::Kind::Decimal);
+        e.object("amount", &self.amount);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -965,6 +1039,16 @@ impl ::fhirgen_runtime::Object for InvoiceParticipant {
         w.object_field("role", &self.role);
         w.object_field("actor", &self.actor);
     }
+    fn type_code(&self) -> &'static str {
+        "InvoiceParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("role", &self.role);
+        e.object("actor", &self.actor);
+    }
 }
 /// Builds a `InvoiceParticipant`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1078,6 +1162,16 @@ impl ::fhirgen_runtime::Choice for InvoiceLineItemChargeItem {
             Self::CodeableConcept(value) => {
                 w.object_field("chargeItemCodeableConcept", value)
             }
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

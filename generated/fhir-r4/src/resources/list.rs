@@ -267,6 +267,32 @@ impl ::fhirgen_runtime::Object for List {
         w.object_field("entry", &self.entry);
         w.object_field("emptyReason", &self.empty_reason);
     }
+    fn type_code(&self) -> &'static str {
+        "List"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("source", &self.source);
+        e.object("orderedBy", &self.ordered_by);
+        e.object("note", &self.note);
+        e.object("entry", &self.entry);
+        e.object("emptyReason", &self.empty_reason);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for List {
     const RESOURCE_TYPE: &'static str = "List";
@@ -278,15 +304,29 @@ impl ::fhirgen_runtime::DropOutOfLine for List {
     }
 }
 impl List {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -575,6 +615,18 @@ impl ::fhirgen_runtime::Object for ListEntry {
         w.primitive_field("deleted", &self.deleted);
         w.primitive_field("date", &self.date);
         w.object_field("item", &self.item);
+    }
+    fn type_code(&self) -> &'static str {
+        "ListEntry"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("flag", &self.flag);
+        e.primitive("deleted", &self.deleted, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("item", &self.item);
     }
 }
 /// Builds a `ListEntry`: `build()` exists once every element the specification requires is set.

@@ -324,6 +324,40 @@ impl ::fhirgen_runtime::Object for Location {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Location"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("operationalStatus", &self.operational_status);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.object("physicalType", &self.physical_type);
+        e.object("position", &self.position);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("partOf", &self.part_of);
+        e.object("hoursOfOperation", &self.hours_of_operation);
+        e.primitive(
+            "availabilityExceptions",
+            &self.availability_exceptions,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("endpoint", &self.endpoint);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Location {
     const RESOURCE_TYPE: &'static str = "Location";
@@ -335,15 +369,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Location {
     }
 }
 impl Location {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -649,6 +697,18 @@ impl ::fhirgen_runtime::Object for LocationHoursOfOperation {
         ::fhirgen_runtime::__private::empty_primitive("daysOfWeek", &self.days_of_week)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "LocationHoursOfOperation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("daysOfWeek", &self.days_of_week, ::fhirgen_runtime::Kind::Code);
+        e.primitive("allDay", &self.all_day, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("openingTime", &self.opening_time, ::fhirgen_runtime::Kind::Time);
+        e.primitive("closingTime", &self.closing_time, ::fhirgen_runtime::Kind::Time);
+    }
 }
 /// Builds a `LocationHoursOfOperation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -817,6 +877,17 @@ impl ::fhirgen_runtime::Object for LocationPosition {
         w.primitive_field("longitude", &self.longitude);
         w.primitive_field("latitude", &self.latitude);
         w.primitive_field("altitude", &self.altitude);
+    }
+    fn type_code(&self) -> &'static str {
+        "LocationPosition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("longitude", &self.longitude, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("latitude", &self.latitude, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("altitude", &self.altitude, ::fhirgen_runtime::Kind::Decimal);
     }
 }
 #[doc(hidden)]

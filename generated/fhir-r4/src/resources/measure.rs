@@ -658,6 +658,80 @@ impl ::fhirgen_runtime::Object for Measure {
         ::fhirgen_runtime::__private::empty_primitive("definition", &self.definition)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Measure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("usage", &self.usage, ::fhirgen_runtime::Kind::String);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.primitive("library", &self.library, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("disclaimer", &self.disclaimer, ::fhirgen_runtime::Kind::Markdown);
+        e.object("scoring", &self.scoring);
+        e.object("compositeScoring", &self.composite_scoring);
+        e.object("type", &self.type_);
+        e.primitive(
+            "riskAdjustment",
+            &self.risk_adjustment,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "rateAggregation",
+            &self.rate_aggregation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("rationale", &self.rationale, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive(
+            "clinicalRecommendationStatement",
+            &self.clinical_recommendation_statement,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("improvementNotation", &self.improvement_notation);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("guidance", &self.guidance, ::fhirgen_runtime::Kind::Markdown);
+        e.object("group", &self.group);
+        e.object("supplementalData", &self.supplemental_data);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Measure {
     const RESOURCE_TYPE: &'static str = "Measure";
@@ -669,15 +743,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Measure {
     }
 }
 impl Measure {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1134,6 +1222,18 @@ impl ::fhirgen_runtime::Object for MeasureGroup {
         w.object_field("population", &self.population);
         w.object_field("stratifier", &self.stratifier);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureGroup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("population", &self.population);
+        e.object("stratifier", &self.stratifier);
+    }
 }
 /// Builds a `MeasureGroup`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1299,6 +1399,17 @@ impl ::fhirgen_runtime::Object for MeasureGroupPopulation {
         w.object_field("code", &self.code);
         w.primitive_field("description", &self.description);
         w.object_field("criteria", &self.criteria);
+    }
+    fn type_code(&self) -> &'static str {
+        "MeasureGroupPopulation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("criteria", &self.criteria);
     }
 }
 #[doc(hidden)]
@@ -1479,6 +1590,18 @@ impl ::fhirgen_runtime::Object for MeasureGroupStratifier {
         w.object_field("criteria", &self.criteria);
         w.object_field("component", &self.component);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureGroupStratifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("criteria", &self.criteria);
+        e.object("component", &self.component);
+    }
 }
 /// Builds a `MeasureGroupStratifier`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1639,6 +1762,17 @@ impl ::fhirgen_runtime::Object for MeasureGroupStratifierComponent {
         w.object_field("code", &self.code);
         w.primitive_field("description", &self.description);
         w.object_field("criteria", &self.criteria);
+    }
+    fn type_code(&self) -> &'static str {
+        "MeasureGroupStratifierComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("criteria", &self.criteria);
     }
 }
 #[doc(hidden)]
@@ -1823,6 +1957,18 @@ impl ::fhirgen_runtime::Object for MeasureSupplementalData {
         w.primitive_field("description", &self.description);
         w.object_field("criteria", &self.criteria);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureSupplementalData"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("usage", &self.usage);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("criteria", &self.criteria);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1962,6 +2108,16 @@ impl ::fhirgen_runtime::Choice for MeasureSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

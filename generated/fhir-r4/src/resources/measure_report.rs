@@ -259,6 +259,30 @@ impl ::fhirgen_runtime::Object for MeasureReport {
         w.object_field("group", &self.group);
         w.object_field("evaluatedResource", &self.evaluated_resource);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureReport"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("measure", &self.measure, ::fhirgen_runtime::Kind::Canonical);
+        e.object("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("reporter", &self.reporter);
+        e.object("period", &self.period);
+        e.object("improvementNotation", &self.improvement_notation);
+        e.object("group", &self.group);
+        e.object("evaluatedResource", &self.evaluated_resource);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MeasureReport {
     const RESOURCE_TYPE: &'static str = "MeasureReport";
@@ -270,15 +294,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MeasureReport {
     }
 }
 impl MeasureReport {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -577,6 +615,18 @@ impl ::fhirgen_runtime::Object for MeasureReportGroup {
         w.object_field("measureScore", &self.measure_score);
         w.object_field("stratifier", &self.stratifier);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureReportGroup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("population", &self.population);
+        e.object("measureScore", &self.measure_score);
+        e.object("stratifier", &self.stratifier);
+    }
 }
 /// Builds a `MeasureReportGroup`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -743,6 +793,17 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupPopulation {
         w.primitive_field("count", &self.count);
         w.object_field("subjectResults", &self.subject_results);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureReportGroupPopulation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("count", &self.count, ::fhirgen_runtime::Kind::Integer);
+        e.object("subjectResults", &self.subject_results);
+    }
 }
 /// Builds a `MeasureReportGroupPopulation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -881,6 +942,16 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifier {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("stratum", &self.stratum);
+    }
+    fn type_code(&self) -> &'static str {
+        "MeasureReportGroupStratifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("stratum", &self.stratum);
     }
 }
 /// Builds a `MeasureReportGroupStratifier`: `build()` exists once every element the specification requires is set.
@@ -1044,6 +1115,18 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratum {
         w.object_field("population", &self.population);
         w.object_field("measureScore", &self.measure_score);
     }
+    fn type_code(&self) -> &'static str {
+        "MeasureReportGroupStratifierStratum"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("value", &self.value);
+        e.object("component", &self.component);
+        e.object("population", &self.population);
+        e.object("measureScore", &self.measure_score);
+    }
 }
 /// Builds a `MeasureReportGroupStratifierStratum`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1197,6 +1280,16 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratumComponent 
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("value", &self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "MeasureReportGroupStratifierStratumComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("value", &self.value);
     }
 }
 /// Builds a `MeasureReportGroupStratifierStratumComponent`: `build()` exists once every element the specification requires is set.
@@ -1353,6 +1446,17 @@ impl ::fhirgen_runtime::Object for MeasureReportGroupStratifierStratumPopulation
         w.object_field("code", &self.code);
         w.primitive_field("count", &self.count);
         w.object_field("subjectResults", &self.subject_results);
+    }
+    fn type_code(&self) -> &'static str {
+        "MeasureReportGroupStratifierStratumPopulation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("count", &self.count, ::fhirgen_runtime::Kind::Integer);
+        e.object("subjectResults", &self.subject_results);
     }
 }
 /// Builds a `MeasureReportGroupStratifierStratumPopulation`: `build()` exists once every element the specification requires is set.

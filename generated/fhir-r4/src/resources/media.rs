@@ -377,6 +377,41 @@ impl ::fhirgen_runtime::Object for Media {
         w.object_field("content", &self.content);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "Media"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("modality", &self.modality);
+        e.object("view", &self.view);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("created", &self.created);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("operator", &self.operator);
+        e.object("reasonCode", &self.reason_code);
+        e.object("bodySite", &self.body_site);
+        e.primitive("deviceName", &self.device_name, ::fhirgen_runtime::Kind::String);
+        e.object("device", &self.device);
+        e.primitive("height", &self.height, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("width", &self.width, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("frames", &self.frames, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("duration", &self.duration, ::fhirgen_runtime::Kind::Decimal);
+        e.object("content", &self.content);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Media {
     const RESOURCE_TYPE: &'static str = "Media";
@@ -388,15 +423,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Media {
     }
 }
 impl Media {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -674,6 +723,18 @@ impl ::fhirgen_runtime::Choice for MediaCreated {
         match self {
             Self::DateTime(value) => w.primitive_field("createdDateTime", value),
             Self::Period(value) => w.object_field("createdPeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

@@ -203,6 +203,27 @@ impl ::fhirgen_runtime::Object for Medication {
         w.object_field("ingredient", &self.ingredient);
         w.object_field("batch", &self.batch);
     }
+    fn type_code(&self) -> &'static str {
+        "Medication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("code", &self.code);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("manufacturer", &self.manufacturer);
+        e.object("form", &self.form);
+        e.object("amount", &self.amount);
+        e.object("ingredient", &self.ingredient);
+        e.object("batch", &self.batch);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Medication {
     const RESOURCE_TYPE: &'static str = "Medication";
@@ -214,15 +235,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Medication {
     }
 }
 impl Medication {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -440,6 +475,20 @@ impl ::fhirgen_runtime::Object for MedicationBatch {
         w.primitive_field("lotNumber", &self.lot_number);
         w.primitive_field("expirationDate", &self.expiration_date);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationBatch"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("lotNumber", &self.lot_number, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "expirationDate",
+            &self.expiration_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+    }
 }
 /// Builds a `MedicationBatch`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -592,6 +641,17 @@ impl ::fhirgen_runtime::Object for MedicationIngredient {
         w.primitive_field("isActive", &self.is_active);
         w.object_field("strength", &self.strength);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationIngredient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("item", &self.item);
+        e.primitive("isActive", &self.is_active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("strength", &self.strength);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -721,6 +781,16 @@ impl ::fhirgen_runtime::Choice for MedicationIngredientItem {
         match self {
             Self::CodeableConcept(value) => w.object_field("itemCodeableConcept", value),
             Self::Reference(value) => w.object_field("itemReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

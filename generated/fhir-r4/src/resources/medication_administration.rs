@@ -361,6 +361,38 @@ impl ::fhirgen_runtime::Object for MedicationAdministration {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationAdministration"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("instantiates", &self.instantiates, ::fhirgen_runtime::Kind::Uri);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.required_choice("medication", &self.medication);
+        e.object("subject", &self.subject);
+        e.object("context", &self.context);
+        e.object("supportingInformation", &self.supporting_information);
+        e.required_choice("effective", &self.effective);
+        e.object("performer", &self.performer);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("request", &self.request);
+        e.object("device", &self.device);
+        e.object("note", &self.note);
+        e.object("dosage", &self.dosage);
+        e.object("eventHistory", &self.event_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationAdministration {
     const RESOURCE_TYPE: &'static str = "MedicationAdministration";
@@ -372,15 +404,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicationAdministration {
     }
 }
 impl MedicationAdministration {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -759,6 +805,20 @@ impl ::fhirgen_runtime::Object for MedicationAdministrationDosage {
         w.object_field("dose", &self.dose);
         w.choice_field(&self.rate);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationAdministrationDosage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("site", &self.site);
+        e.object("route", &self.route);
+        e.object("method", &self.method);
+        e.object("dose", &self.dose);
+        e.choice("rate", &self.rate);
+    }
 }
 /// Builds a `MedicationAdministrationDosage`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -916,6 +976,16 @@ impl ::fhirgen_runtime::Object for MedicationAdministrationPerformer {
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationAdministrationPerformer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("function", &self.function);
+        e.object("actor", &self.actor);
+    }
 }
 /// Builds a `MedicationAdministrationPerformer`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1027,6 +1097,16 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationDosageRate {
             Self::Quantity(value) => w.object_field("rateQuantity", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Ratio(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `MedicationAdministration.effective[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1088,6 +1168,18 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationEffective {
             Self::Period(value) => w.object_field("effectivePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `MedicationAdministration.medication[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1144,6 +1236,16 @@ impl ::fhirgen_runtime::Choice for MedicationAdministrationMedication {
                 w.object_field("medicationCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("medicationReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -393,6 +393,51 @@ impl ::fhirgen_runtime::Object for MedicationDispense {
         w.object_field("detectedIssue", &self.detected_issue);
         w.object_field("eventHistory", &self.event_history);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationDispense"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.choice("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.required_choice("medication", &self.medication);
+        e.object("subject", &self.subject);
+        e.object("context", &self.context);
+        e.object("supportingInformation", &self.supporting_information);
+        e.object("performer", &self.performer);
+        e.object("location", &self.location);
+        e.object("authorizingPrescription", &self.authorizing_prescription);
+        e.object("type", &self.type_);
+        e.object("quantity", &self.quantity);
+        e.object("daysSupply", &self.days_supply);
+        e.primitive(
+            "whenPrepared",
+            &self.when_prepared,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "whenHandedOver",
+            &self.when_handed_over,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("destination", &self.destination);
+        e.object("receiver", &self.receiver);
+        e.object("note", &self.note);
+        e.object("dosageInstruction", &self.dosage_instruction);
+        e.object("substitution", &self.substitution);
+        e.object("detectedIssue", &self.detected_issue);
+        e.object("eventHistory", &self.event_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationDispense {
     const RESOURCE_TYPE: &'static str = "MedicationDispense";
@@ -404,15 +449,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicationDispense {
     }
 }
 impl MedicationDispense {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -756,6 +815,16 @@ impl ::fhirgen_runtime::Object for MedicationDispensePerformer {
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationDispensePerformer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("function", &self.function);
+        e.object("actor", &self.actor);
+    }
 }
 /// Builds a `MedicationDispensePerformer`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -920,6 +989,22 @@ impl ::fhirgen_runtime::Object for MedicationDispenseSubstitution {
         w.object_field("reason", &self.reason);
         w.object_field("responsibleParty", &self.responsible_party);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationDispenseSubstitution"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "wasSubstituted",
+            &self.was_substituted,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("type", &self.type_);
+        e.object("reason", &self.reason);
+        e.object("responsibleParty", &self.responsible_party);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1066,6 +1151,16 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseMedication {
             Self::Reference(value) => w.object_field("medicationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `MedicationDispense.statusReason[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1122,6 +1217,16 @@ impl ::fhirgen_runtime::Choice for MedicationDispenseStatusReason {
                 w.object_field("statusReasonCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("statusReasonReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

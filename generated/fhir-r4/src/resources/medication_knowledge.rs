@@ -366,6 +366,45 @@ impl ::fhirgen_runtime::Object for MedicationKnowledge {
         ::fhirgen_runtime::__private::empty_primitive("synonym", &self.synonym)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledge"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("manufacturer", &self.manufacturer);
+        e.object("doseForm", &self.dose_form);
+        e.object("amount", &self.amount);
+        e.primitive("synonym", &self.synonym, ::fhirgen_runtime::Kind::String);
+        e.object("relatedMedicationKnowledge", &self.related_medication_knowledge);
+        e.object("associatedMedication", &self.associated_medication);
+        e.object("productType", &self.product_type);
+        e.object("monograph", &self.monograph);
+        e.object("ingredient", &self.ingredient);
+        e.primitive(
+            "preparationInstruction",
+            &self.preparation_instruction,
+            ::fhirgen_runtime::Kind::Markdown,
+        );
+        e.object("intendedRoute", &self.intended_route);
+        e.object("cost", &self.cost);
+        e.object("monitoringProgram", &self.monitoring_program);
+        e.object("administrationGuidelines", &self.administration_guidelines);
+        e.object("medicineClassification", &self.medicine_classification);
+        e.object("packaging", &self.packaging);
+        e.object("drugCharacteristic", &self.drug_characteristic);
+        e.object("contraindication", &self.contraindication);
+        e.object("regulatory", &self.regulatory);
+        e.object("kinetics", &self.kinetics);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationKnowledge {
     const RESOURCE_TYPE: &'static str = "MedicationKnowledge";
@@ -377,15 +416,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicationKnowledge {
     }
 }
 impl MedicationKnowledge {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -731,6 +784,17 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeAdministrationGuidelines {
         w.choice_field(&self.indication);
         w.object_field("patientCharacteristics", &self.patient_characteristics);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeAdministrationGuidelines"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("dosage", &self.dosage);
+        e.choice("indication", &self.indication);
+        e.object("patientCharacteristics", &self.patient_characteristics);
+    }
 }
 /// Builds a `MedicationKnowledgeAdministrationGuidelines`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -882,6 +946,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeAdministrationGuidelinesDo
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("dosage", &self.dosage);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeAdministrationGuidelinesDosage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("dosage", &self.dosage);
     }
 }
 /// Builds a `MedicationKnowledgeAdministrationGuidelinesDosage`: `build()` exists once every element the specification requires is set.
@@ -1049,6 +1123,16 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("value", &self.value)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("characteristic", &self.characteristic);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1223,6 +1307,17 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeCost {
         w.primitive_field("source", &self.source);
         w.object_field("cost", &self.cost);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeCost"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::String);
+        e.object("cost", &self.cost);
+    }
 }
 /// Builds a `MedicationKnowledgeCost`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1388,6 +1483,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeDrugCharacteristic {
         w.object_field("type", &self.type_);
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeDrugCharacteristic"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.choice("value", &self.value);
+    }
 }
 /// Builds a `MedicationKnowledgeDrugCharacteristic`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1542,6 +1647,17 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeIngredient {
         w.required_choice_field(&self.item);
         w.primitive_field("isActive", &self.is_active);
         w.object_field("strength", &self.strength);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeIngredient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("item", &self.item);
+        e.primitive("isActive", &self.is_active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("strength", &self.strength);
     }
 }
 #[doc(hidden)]
@@ -1710,6 +1826,17 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeKinetics {
         w.object_field("lethalDose50", &self.lethal_dose50);
         w.object_field("halfLifePeriod", &self.half_life_period);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeKinetics"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("areaUnderCurve", &self.area_under_curve);
+        e.object("lethalDose50", &self.lethal_dose50);
+        e.object("halfLifePeriod", &self.half_life_period);
+    }
 }
 /// Builds a `MedicationKnowledgeKinetics`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1855,6 +1982,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMedicineClassification {
         w.object_field("type", &self.type_);
         w.object_field("classification", &self.classification);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeMedicineClassification"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("classification", &self.classification);
+    }
 }
 /// Builds a `MedicationKnowledgeMedicineClassification`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1999,6 +2136,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMonitoringProgram {
         w.object_field("type", &self.type_);
         w.primitive_field("name", &self.name);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeMonitoringProgram"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `MedicationKnowledgeMonitoringProgram`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2133,6 +2280,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeMonograph {
         w.object_field("type", &self.type_);
         w.object_field("source", &self.source);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeMonograph"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("source", &self.source);
+    }
 }
 /// Builds a `MedicationKnowledgeMonograph`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2266,6 +2423,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgePackaging {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.object_field("quantity", &self.quantity);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgePackaging"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("quantity", &self.quantity);
     }
 }
 /// Builds a `MedicationKnowledgePackaging`: `build()` exists once every element the specification requires is set.
@@ -2423,6 +2590,18 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatory {
         w.object_field("schedule", &self.schedule);
         w.object_field("maxDispense", &self.max_dispense);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeRegulatory"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("regulatoryAuthority", &self.regulatory_authority);
+        e.object("substitution", &self.substitution);
+        e.object("schedule", &self.schedule);
+        e.object("maxDispense", &self.max_dispense);
+    }
 }
 /// Builds a `MedicationKnowledgeRegulatory`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2579,6 +2758,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatoryMaxDispense {
         w.object_field("quantity", &self.quantity);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeRegulatoryMaxDispense"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("quantity", &self.quantity);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `MedicationKnowledgeRegulatoryMaxDispense`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2705,6 +2894,15 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatorySchedule {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("schedule", &self.schedule);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeRegulatorySchedule"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("schedule", &self.schedule);
     }
 }
 /// Builds a `MedicationKnowledgeRegulatorySchedule`: `build()` exists once every element the specification requires is set.
@@ -2841,6 +3039,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRegulatorySubstitution {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("type", &self.type_);
         w.primitive_field("allowed", &self.allowed);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeRegulatorySubstitution"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("allowed", &self.allowed, ::fhirgen_runtime::Kind::Boolean);
     }
 }
 #[doc(hidden)]
@@ -2997,6 +3205,16 @@ impl ::fhirgen_runtime::Object for MedicationKnowledgeRelatedMedicationKnowledge
         w.object_field("type", &self.type_);
         w.object_field("reference", &self.reference);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationKnowledgeRelatedMedicationKnowledge"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("reference", &self.reference);
+    }
 }
 /// Builds a `MedicationKnowledgeRelatedMedicationKnowledge`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3121,6 +3339,16 @@ for MedicationKnowledgeAdministrationGuidelinesIndication {
             Self::Reference(value) => w.object_field("indicationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `MedicationKnowledge.administrationGuidelines.patientCharacteristics.characteristic[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3179,6 +3407,16 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteris
                 w.object_field("characteristicCodeableConcept", value)
             }
             Self::Quantity(value) => w.object_field("characteristicQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }
@@ -3281,6 +3519,22 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeDrugCharacteristicValue {
             Self::Base64Binary(value) => w.primitive_field("valueBase64Binary", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Quantity(value) => e.object(name, value),
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+        }
+    }
 }
 /// The types `MedicationKnowledge.ingredient.item[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3335,6 +3589,16 @@ impl ::fhirgen_runtime::Choice for MedicationKnowledgeIngredientItem {
         match self {
             Self::CodeableConcept(value) => w.object_field("itemCodeableConcept", value),
             Self::Reference(value) => w.object_field("itemReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

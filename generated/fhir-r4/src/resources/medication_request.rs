@@ -513,6 +513,63 @@ impl ::fhirgen_runtime::Object for MedicationRequest {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("reported", &self.reported);
+        e.required_choice("medication", &self.medication);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.object("supportingInformation", &self.supporting_information);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requester", &self.requester);
+        e.object("performer", &self.performer);
+        e.object("performerType", &self.performer_type);
+        e.object("recorder", &self.recorder);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("groupIdentifier", &self.group_identifier);
+        e.object("courseOfTherapyType", &self.course_of_therapy_type);
+        e.object("insurance", &self.insurance);
+        e.object("note", &self.note);
+        e.object("dosageInstruction", &self.dosage_instruction);
+        e.object("dispenseRequest", &self.dispense_request);
+        e.object("substitution", &self.substitution);
+        e.object("priorPrescription", &self.prior_prescription);
+        e.object("detectedIssue", &self.detected_issue);
+        e.object("eventHistory", &self.event_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationRequest {
     const RESOURCE_TYPE: &'static str = "MedicationRequest";
@@ -524,15 +581,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicationRequest {
     }
 }
 impl MedicationRequest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1011,6 +1082,25 @@ impl ::fhirgen_runtime::Object for MedicationRequestDispenseRequest {
         w.object_field("expectedSupplyDuration", &self.expected_supply_duration);
         w.object_field("performer", &self.performer);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationRequestDispenseRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("initialFill", &self.initial_fill);
+        e.object("dispenseInterval", &self.dispense_interval);
+        e.object("validityPeriod", &self.validity_period);
+        e.primitive(
+            "numberOfRepeatsAllowed",
+            &self.number_of_repeats_allowed,
+            ::fhirgen_runtime::Kind::UnsignedInt,
+        );
+        e.object("quantity", &self.quantity);
+        e.object("expectedSupplyDuration", &self.expected_supply_duration);
+        e.object("performer", &self.performer);
+    }
 }
 /// Builds a `MedicationRequestDispenseRequest`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1179,6 +1269,16 @@ impl ::fhirgen_runtime::Object for MedicationRequestDispenseRequestInitialFill {
         w.object_field("quantity", &self.quantity);
         w.object_field("duration", &self.duration);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationRequestDispenseRequestInitialFill"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("quantity", &self.quantity);
+        e.object("duration", &self.duration);
+    }
 }
 /// Builds a `MedicationRequestDispenseRequestInitialFill`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1333,6 +1433,16 @@ impl ::fhirgen_runtime::Object for MedicationRequestSubstitution {
         w.required_choice_field(&self.allowed);
         w.object_field("reason", &self.reason);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationRequestSubstitution"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("allowed", &self.allowed);
+        e.object("reason", &self.reason);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1463,6 +1573,16 @@ impl ::fhirgen_runtime::Choice for MedicationRequestMedication {
             Self::Reference(value) => w.object_field("medicationReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `MedicationRequest.reported[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1524,6 +1644,18 @@ impl ::fhirgen_runtime::Choice for MedicationRequestReported {
         match self {
             Self::Boolean(value) => w.primitive_field("reportedBoolean", value),
             Self::Reference(value) => w.object_field("reportedReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -1589,6 +1721,18 @@ impl ::fhirgen_runtime::Choice for MedicationRequestSubstitutionAllowed {
             Self::CodeableConcept(value) => {
                 w.object_field("allowedCodeableConcept", value)
             }
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

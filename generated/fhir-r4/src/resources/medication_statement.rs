@@ -324,6 +324,40 @@ impl ::fhirgen_runtime::Object for MedicationStatement {
         w.object_field("note", &self.note);
         w.object_field("dosage", &self.dosage);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationStatement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.required_choice("medication", &self.medication);
+        e.object("subject", &self.subject);
+        e.object("context", &self.context);
+        e.choice("effective", &self.effective);
+        e.primitive(
+            "dateAsserted",
+            &self.date_asserted,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("informationSource", &self.information_source);
+        e.object("derivedFrom", &self.derived_from);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("note", &self.note);
+        e.object("dosage", &self.dosage);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicationStatement {
     const RESOURCE_TYPE: &'static str = "MedicationStatement";
@@ -335,15 +369,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicationStatement {
     }
 }
 impl MedicationStatement {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -627,6 +675,18 @@ impl ::fhirgen_runtime::Choice for MedicationStatementEffective {
             Self::Period(value) => w.object_field("effectivePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `MedicationStatement.medication[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -683,6 +743,16 @@ impl ::fhirgen_runtime::Choice for MedicationStatementMedication {
                 w.object_field("medicationCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("medicationReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

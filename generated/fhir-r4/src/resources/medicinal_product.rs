@@ -342,6 +342,49 @@ impl ::fhirgen_runtime::Object for MedicinalProduct {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProduct"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("domain", &self.domain);
+        e.object(
+            "combinedPharmaceuticalDoseForm",
+            &self.combined_pharmaceutical_dose_form,
+        );
+        e.object("legalStatusOfSupply", &self.legal_status_of_supply);
+        e.object("additionalMonitoringIndicator", &self.additional_monitoring_indicator);
+        e.primitive(
+            "specialMeasures",
+            &self.special_measures,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("paediatricUseIndicator", &self.paediatric_use_indicator);
+        e.object("productClassification", &self.product_classification);
+        e.object("marketingStatus", &self.marketing_status);
+        e.object("pharmaceuticalProduct", &self.pharmaceutical_product);
+        e.object("packagedMedicinalProduct", &self.packaged_medicinal_product);
+        e.object("attachedDocument", &self.attached_document);
+        e.object("masterFile", &self.master_file);
+        e.object("contact", &self.contact);
+        e.object("clinicalTrial", &self.clinical_trial);
+        e.object("name", &self.name);
+        e.object("crossReference", &self.cross_reference);
+        e.object(
+            "manufacturingBusinessOperation",
+            &self.manufacturing_business_operation,
+        );
+        e.object("specialDesignation", &self.special_designation);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProduct {
     const RESOURCE_TYPE: &'static str = "MedicinalProduct";
@@ -353,15 +396,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProduct {
     }
 }
 impl MedicinalProduct {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -738,6 +795,24 @@ impl ::fhirgen_runtime::Object for MedicinalProductManufacturingBusinessOperatio
         w.object_field("manufacturer", &self.manufacturer);
         w.object_field("regulator", &self.regulator);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductManufacturingBusinessOperation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operationType", &self.operation_type);
+        e.object("authorisationReferenceNumber", &self.authorisation_reference_number);
+        e.primitive(
+            "effectiveDate",
+            &self.effective_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("confidentialityIndicator", &self.confidentiality_indicator);
+        e.object("manufacturer", &self.manufacturer);
+        e.object("regulator", &self.regulator);
+    }
 }
 /// Builds a `MedicinalProductManufacturingBusinessOperation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -915,6 +990,17 @@ impl ::fhirgen_runtime::Object for MedicinalProductName {
         w.object_field("namePart", &self.name_part);
         w.object_field("countryLanguage", &self.country_language);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductName"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("productName", &self.product_name, ::fhirgen_runtime::Kind::String);
+        e.object("namePart", &self.name_part);
+        e.object("countryLanguage", &self.country_language);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1086,6 +1172,17 @@ impl ::fhirgen_runtime::Object for MedicinalProductNameCountryLanguage {
         w.object_field("jurisdiction", &self.jurisdiction);
         w.object_field("language", &self.language);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductNameCountryLanguage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("country", &self.country);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.object("language", &self.language);
+    }
 }
 /// Builds a `MedicinalProductNameCountryLanguage`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1234,6 +1331,16 @@ impl ::fhirgen_runtime::Object for MedicinalProductNameNamePart {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("part", &self.part);
         w.object_field("type", &self.type_);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductNameNamePart"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("part", &self.part, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
     }
 }
 #[doc(hidden)]
@@ -1448,6 +1555,21 @@ impl ::fhirgen_runtime::Object for MedicinalProductSpecialDesignation {
         w.primitive_field("date", &self.date);
         w.object_field("species", &self.species);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductSpecialDesignation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("intendedUse", &self.intended_use);
+        e.choice("indication", &self.indication);
+        e.object("status", &self.status);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("species", &self.species);
+    }
 }
 /// Builds a `MedicinalProductSpecialDesignation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1589,6 +1711,16 @@ impl ::fhirgen_runtime::Choice for MedicinalProductSpecialDesignationIndication 
                 w.object_field("indicationCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("indicationReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -307,6 +307,47 @@ impl ::fhirgen_runtime::Object for MedicinalProductAuthorization {
         w.object_field("regulator", &self.regulator);
         w.object_field("procedure", &self.procedure);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductAuthorization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("subject", &self.subject);
+        e.object("country", &self.country);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.object("status", &self.status);
+        e.primitive("statusDate", &self.status_date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive(
+            "restoreDate",
+            &self.restore_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("validityPeriod", &self.validity_period);
+        e.object("dataExclusivityPeriod", &self.data_exclusivity_period);
+        e.primitive(
+            "dateOfFirstAuthorization",
+            &self.date_of_first_authorization,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "internationalBirthDate",
+            &self.international_birth_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("legalBasis", &self.legal_basis);
+        e.object("jurisdictionalAuthorization", &self.jurisdictional_authorization);
+        e.object("holder", &self.holder);
+        e.object("regulator", &self.regulator);
+        e.object("procedure", &self.procedure);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductAuthorization {
     const RESOURCE_TYPE: &'static str = "MedicinalProductAuthorization";
@@ -318,15 +359,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductAuthorization {
     }
 }
 impl MedicinalProductAuthorization {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -622,6 +677,19 @@ for MedicinalProductAuthorizationJurisdictionalAuthorization {
         w.object_field("legalStatusOfSupply", &self.legal_status_of_supply);
         w.object_field("validityPeriod", &self.validity_period);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductAuthorizationJurisdictionalAuthorization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("country", &self.country);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.object("legalStatusOfSupply", &self.legal_status_of_supply);
+        e.object("validityPeriod", &self.validity_period);
+    }
 }
 /// Builds a `MedicinalProductAuthorizationJurisdictionalAuthorization`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -808,6 +876,18 @@ impl ::fhirgen_runtime::Object for MedicinalProductAuthorizationProcedure {
         w.choice_field(&self.date);
         w.object_field("application", &self.application);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductAuthorizationProcedure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.choice("date", &self.date);
+        e.object("application", &self.application);
+    }
 }
 /// Builds a `MedicinalProductAuthorizationProcedure`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -940,6 +1020,18 @@ impl ::fhirgen_runtime::Choice for MedicinalProductAuthorizationProcedureDate {
         match self {
             Self::Period(value) => w.object_field("datePeriod", value),
             Self::DateTime(value) => w.primitive_field("dateDateTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Period(value) => e.object(name, value),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
         }
     }
 }

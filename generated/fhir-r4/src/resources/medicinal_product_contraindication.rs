@@ -189,6 +189,26 @@ impl ::fhirgen_runtime::Object for MedicinalProductContraindication {
         w.object_field("otherTherapy", &self.other_therapy);
         w.object_field("population", &self.population);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductContraindication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("subject", &self.subject);
+        e.object("disease", &self.disease);
+        e.object("diseaseStatus", &self.disease_status);
+        e.object("comorbidity", &self.comorbidity);
+        e.object("therapeuticIndication", &self.therapeutic_indication);
+        e.object("otherTherapy", &self.other_therapy);
+        e.object("population", &self.population);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductContraindication {
     const RESOURCE_TYPE: &'static str = "MedicinalProductContraindication";
@@ -200,15 +220,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductContraindication {
     }
 }
 impl MedicinalProductContraindication {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -430,6 +464,16 @@ impl ::fhirgen_runtime::Object for MedicinalProductContraindicationOtherTherapy 
         w.object_field("therapyRelationshipType", &self.therapy_relationship_type);
         w.required_choice_field(&self.medication);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductContraindicationOtherTherapy"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("therapyRelationshipType", &self.therapy_relationship_type);
+        e.required_choice("medication", &self.medication);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -567,6 +611,16 @@ for MedicinalProductContraindicationOtherTherapyMedication {
                 w.object_field("medicationCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("medicationReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

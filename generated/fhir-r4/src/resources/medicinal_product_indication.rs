@@ -207,6 +207,28 @@ impl ::fhirgen_runtime::Object for MedicinalProductIndication {
         w.object_field("undesirableEffect", &self.undesirable_effect);
         w.object_field("population", &self.population);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIndication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("subject", &self.subject);
+        e.object("diseaseSymptomProcedure", &self.disease_symptom_procedure);
+        e.object("diseaseStatus", &self.disease_status);
+        e.object("comorbidity", &self.comorbidity);
+        e.object("intendedEffect", &self.intended_effect);
+        e.object("duration", &self.duration);
+        e.object("otherTherapy", &self.other_therapy);
+        e.object("undesirableEffect", &self.undesirable_effect);
+        e.object("population", &self.population);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductIndication {
     const RESOURCE_TYPE: &'static str = "MedicinalProductIndication";
@@ -218,15 +240,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductIndication {
     }
 }
 impl MedicinalProductIndication {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -459,6 +495,16 @@ impl ::fhirgen_runtime::Object for MedicinalProductIndicationOtherTherapy {
         w.object_field("therapyRelationshipType", &self.therapy_relationship_type);
         w.required_choice_field(&self.medication);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIndicationOtherTherapy"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("therapyRelationshipType", &self.therapy_relationship_type);
+        e.required_choice("medication", &self.medication);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -593,6 +639,16 @@ impl ::fhirgen_runtime::Choice for MedicinalProductIndicationOtherTherapyMedicat
                 w.object_field("medicationCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("medicationReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -186,6 +186,29 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredient {
         w.object_field("specifiedSubstance", &self.specified_substance);
         w.object_field("substance", &self.substance);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIngredient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("role", &self.role);
+        e.primitive(
+            "allergenicIndicator",
+            &self.allergenic_indicator,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("manufacturer", &self.manufacturer);
+        e.object("specifiedSubstance", &self.specified_substance);
+        e.object("substance", &self.substance);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductIngredient {
     const RESOURCE_TYPE: &'static str = "MedicinalProductIngredient";
@@ -197,15 +220,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductIngredient {
     }
 }
 impl MedicinalProductIngredient {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -432,6 +469,18 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSpecifiedSubstance 
         w.object_field("confidentiality", &self.confidentiality);
         w.object_field("strength", &self.strength);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIngredientSpecifiedSubstance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("group", &self.group);
+        e.object("confidentiality", &self.confidentiality);
+        e.object("strength", &self.strength);
+    }
 }
 /// Builds a `MedicinalProductIngredientSpecifiedSubstance`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -646,6 +695,25 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSpecifiedSubstanceS
         w.object_field("country", &self.country);
         w.object_field("referenceStrength", &self.reference_strength);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIngredientSpecifiedSubstanceStrength"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("presentation", &self.presentation);
+        e.object("presentationLowLimit", &self.presentation_low_limit);
+        e.object("concentration", &self.concentration);
+        e.object("concentrationLowLimit", &self.concentration_low_limit);
+        e.primitive(
+            "measurementPoint",
+            &self.measurement_point,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("country", &self.country);
+        e.object("referenceStrength", &self.reference_strength);
+    }
 }
 /// Builds a `MedicinalProductIngredientSpecifiedSubstanceStrength`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -855,6 +923,23 @@ for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
         w.primitive_field("measurementPoint", &self.measurement_point);
         w.object_field("country", &self.country);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("substance", &self.substance);
+        e.object("strength", &self.strength);
+        e.object("strengthLowLimit", &self.strength_low_limit);
+        e.primitive(
+            "measurementPoint",
+            &self.measurement_point,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("country", &self.country);
+    }
 }
 /// Builds a `MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1013,6 +1098,16 @@ impl ::fhirgen_runtime::Object for MedicinalProductIngredientSubstance {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("code", &self.code);
         w.object_field("strength", &self.strength);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductIngredientSubstance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("strength", &self.strength);
     }
 }
 /// Builds a `MedicinalProductIngredientSubstance`: `build()` exists once every element the specification requires is set.

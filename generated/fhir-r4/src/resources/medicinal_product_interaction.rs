@@ -191,6 +191,26 @@ impl ::fhirgen_runtime::Object for MedicinalProductInteraction {
         w.object_field("incidence", &self.incidence);
         w.object_field("management", &self.management);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductInteraction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("subject", &self.subject);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("interactant", &self.interactant);
+        e.object("type", &self.type_);
+        e.object("effect", &self.effect);
+        e.object("incidence", &self.incidence);
+        e.object("management", &self.management);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductInteraction {
     const RESOURCE_TYPE: &'static str = "MedicinalProductInteraction";
@@ -202,15 +222,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductInteraction {
     }
 }
 impl MedicinalProductInteraction {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -403,6 +437,15 @@ impl ::fhirgen_runtime::Object for MedicinalProductInteractionInteractant {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.item);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductInteractionInteractant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("item", &self.item);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -524,6 +567,16 @@ impl ::fhirgen_runtime::Choice for MedicinalProductInteractionInteractantItem {
         match self {
             Self::Reference(value) => w.object_field("itemReference", value),
             Self::CodeableConcept(value) => w.object_field("itemCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

@@ -187,6 +187,26 @@ impl ::fhirgen_runtime::Object for MedicinalProductManufactured {
         w.object_field("physicalCharacteristics", &self.physical_characteristics);
         w.object_field("otherCharacteristics", &self.other_characteristics);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductManufactured"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("manufacturedDoseForm", &self.manufactured_dose_form);
+        e.object("unitOfPresentation", &self.unit_of_presentation);
+        e.object("quantity", &self.quantity);
+        e.object("manufacturer", &self.manufacturer);
+        e.object("ingredient", &self.ingredient);
+        e.object("physicalCharacteristics", &self.physical_characteristics);
+        e.object("otherCharacteristics", &self.other_characteristics);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductManufactured {
     const RESOURCE_TYPE: &'static str = "MedicinalProductManufactured";
@@ -198,15 +218,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductManufactured {
     }
 }
 impl MedicinalProductManufactured {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]

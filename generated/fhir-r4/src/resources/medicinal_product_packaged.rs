@@ -215,6 +215,28 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackaged {
         w.object_field("batchIdentifier", &self.batch_identifier);
         w.object_field("packageItem", &self.package_item);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPackaged"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("subject", &self.subject);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("legalStatusOfSupply", &self.legal_status_of_supply);
+        e.object("marketingStatus", &self.marketing_status);
+        e.object("marketingAuthorization", &self.marketing_authorization);
+        e.object("manufacturer", &self.manufacturer);
+        e.object("batchIdentifier", &self.batch_identifier);
+        e.object("packageItem", &self.package_item);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductPackaged {
     const RESOURCE_TYPE: &'static str = "MedicinalProductPackaged";
@@ -226,15 +248,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductPackaged {
     }
 }
 impl MedicinalProductPackaged {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -467,6 +503,16 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackagedBatchIdentifier {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("outerPackaging", &self.outer_packaging);
         w.object_field("immediatePackaging", &self.immediate_packaging);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPackagedBatchIdentifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("outerPackaging", &self.outer_packaging);
+        e.object("immediatePackaging", &self.immediate_packaging);
     }
 }
 /// Builds a `MedicinalProductPackagedBatchIdentifier`: `build()` exists once every element the specification requires is set.
@@ -704,6 +750,26 @@ impl ::fhirgen_runtime::Object for MedicinalProductPackagedPackageItem {
         w.object_field("otherCharacteristics", &self.other_characteristics);
         w.object_field("shelfLifeStorage", &self.shelf_life_storage);
         w.object_field("manufacturer", &self.manufacturer);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPackagedPackageItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("quantity", &self.quantity);
+        e.object("material", &self.material);
+        e.object("alternateMaterial", &self.alternate_material);
+        e.object("device", &self.device);
+        e.object("manufacturedItem", &self.manufactured_item);
+        e.object("packageItem", &self.package_item);
+        e.object("physicalCharacteristics", &self.physical_characteristics);
+        e.object("otherCharacteristics", &self.other_characteristics);
+        e.object("shelfLifeStorage", &self.shelf_life_storage);
+        e.object("manufacturer", &self.manufacturer);
     }
 }
 /// Builds a `MedicinalProductPackagedPackageItem`: `build()` exists once every element the specification requires is set.

@@ -191,6 +191,26 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceutical {
         w.object_field("characteristics", &self.characteristics);
         w.object_field("routeOfAdministration", &self.route_of_administration);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPharmaceutical"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("administrableDoseForm", &self.administrable_dose_form);
+        e.object("unitOfPresentation", &self.unit_of_presentation);
+        e.object("ingredient", &self.ingredient);
+        e.object("device", &self.device);
+        e.object("characteristics", &self.characteristics);
+        e.object("routeOfAdministration", &self.route_of_administration);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MedicinalProductPharmaceutical {
     const RESOURCE_TYPE: &'static str = "MedicinalProductPharmaceutical";
@@ -202,15 +222,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MedicinalProductPharmaceutical {
     }
 }
 impl MedicinalProductPharmaceutical {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -438,6 +472,16 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceuticalCharacteristics
         w.object_field("code", &self.code);
         w.object_field("status", &self.status);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPharmaceuticalCharacteristics"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("status", &self.status);
+    }
 }
 /// Builds a `MedicinalProductPharmaceuticalCharacteristics`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -627,6 +671,21 @@ impl ::fhirgen_runtime::Object for MedicinalProductPharmaceuticalRouteOfAdminist
         w.object_field("maxTreatmentPeriod", &self.max_treatment_period);
         w.object_field("targetSpecies", &self.target_species);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPharmaceuticalRouteOfAdministration"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("firstDose", &self.first_dose);
+        e.object("maxSingleDose", &self.max_single_dose);
+        e.object("maxDosePerDay", &self.max_dose_per_day);
+        e.object("maxDosePerTreatmentPeriod", &self.max_dose_per_treatment_period);
+        e.object("maxTreatmentPeriod", &self.max_treatment_period);
+        e.object("targetSpecies", &self.target_species);
+    }
 }
 /// Builds a `MedicinalProductPharmaceuticalRouteOfAdministration`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -801,6 +860,16 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
         w.object_field("code", &self.code);
         w.object_field("withdrawalPeriod", &self.withdrawal_period);
     }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("withdrawalPeriod", &self.withdrawal_period);
+    }
 }
 /// Builds a `MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -963,6 +1032,21 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
         w.object_field("tissue", &self.tissue);
         w.object_field("value", &self.value);
         w.primitive_field("supportingInformation", &self.supporting_information);
+    }
+    fn type_code(&self) -> &'static str {
+        "MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("tissue", &self.tissue);
+        e.object("value", &self.value);
+        e.primitive(
+            "supportingInformation",
+            &self.supporting_information,
+            ::fhirgen_runtime::Kind::String,
+        );
     }
 }
 /// Builds a `MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod`: `build()` exists once every element the specification requires is set.

@@ -466,6 +466,51 @@ impl ::fhirgen_runtime::Object for MessageDefinition {
         ::fhirgen_runtime::__private::empty_primitive("graph", &self.graph)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MessageDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("replaces", &self.replaces, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("base", &self.base, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("parent", &self.parent, ::fhirgen_runtime::Kind::Canonical);
+        e.required_choice("event", &self.event);
+        e.primitive("category", &self.category, ::fhirgen_runtime::Kind::Code);
+        e.object("focus", &self.focus);
+        e.primitive(
+            "responseRequired",
+            &self.response_required,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("allowedResponse", &self.allowed_response);
+        e.primitive("graph", &self.graph, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MessageDefinition {
     const RESOURCE_TYPE: &'static str = "MessageDefinition";
@@ -477,15 +522,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MessageDefinition {
     }
 }
 impl MessageDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -849,6 +908,16 @@ impl ::fhirgen_runtime::Object for MessageDefinitionAllowedResponse {
         w.primitive_field("message", &self.message);
         w.primitive_field("situation", &self.situation);
     }
+    fn type_code(&self) -> &'static str {
+        "MessageDefinitionAllowedResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("message", &self.message, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("situation", &self.situation, ::fhirgen_runtime::Kind::Markdown);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1039,6 +1108,18 @@ impl ::fhirgen_runtime::Object for MessageDefinitionFocus {
         w.primitive_field("min", &self.min);
         w.primitive_field("max", &self.max);
     }
+    fn type_code(&self) -> &'static str {
+        "MessageDefinitionFocus"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("profile", &self.profile, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::UnsignedInt);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1193,6 +1274,16 @@ impl ::fhirgen_runtime::Choice for MessageDefinitionEvent {
         match self {
             Self::Coding(value) => w.object_field("eventCoding", value),
             Self::Uri(value) => w.primitive_field("eventUri", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Coding(value) => e.object(name, value),
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
         }
     }
 }

@@ -251,6 +251,30 @@ impl ::fhirgen_runtime::Object for MessageHeader {
         w.object_field("focus", &self.focus);
         w.primitive_field("definition", &self.definition);
     }
+    fn type_code(&self) -> &'static str {
+        "MessageHeader"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("event", &self.event);
+        e.object("destination", &self.destination);
+        e.object("sender", &self.sender);
+        e.object("enterer", &self.enterer);
+        e.object("author", &self.author);
+        e.object("source", &self.source);
+        e.object("responsible", &self.responsible);
+        e.object("reason", &self.reason);
+        e.object("response", &self.response);
+        e.object("focus", &self.focus);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MessageHeader {
     const RESOURCE_TYPE: &'static str = "MessageHeader";
@@ -262,15 +286,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MessageHeader {
     }
 }
 impl MessageHeader {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -550,6 +588,18 @@ impl ::fhirgen_runtime::Object for MessageHeaderDestination {
         w.primitive_field("endpoint", &self.endpoint);
         w.object_field("receiver", &self.receiver);
     }
+    fn type_code(&self) -> &'static str {
+        "MessageHeaderDestination"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("target", &self.target);
+        e.primitive("endpoint", &self.endpoint, ::fhirgen_runtime::Kind::Url);
+        e.object("receiver", &self.receiver);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -729,6 +779,17 @@ impl ::fhirgen_runtime::Object for MessageHeaderResponse {
         w.primitive_field("identifier", &self.identifier);
         w.primitive_field("code", &self.code);
         w.object_field("details", &self.details);
+    }
+    fn type_code(&self) -> &'static str {
+        "MessageHeaderResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("identifier", &self.identifier, ::fhirgen_runtime::Kind::Id);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.object("details", &self.details);
     }
 }
 #[doc(hidden)]
@@ -948,6 +1009,19 @@ impl ::fhirgen_runtime::Object for MessageHeaderSource {
         w.object_field("contact", &self.contact);
         w.primitive_field("endpoint", &self.endpoint);
     }
+    fn type_code(&self) -> &'static str {
+        "MessageHeaderSource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("software", &self.software, ::fhirgen_runtime::Kind::String);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("endpoint", &self.endpoint, ::fhirgen_runtime::Kind::Url);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1090,6 +1164,16 @@ impl ::fhirgen_runtime::Choice for MessageHeaderEvent {
         match self {
             Self::Coding(value) => w.object_field("eventCoding", value),
             Self::Uri(value) => w.primitive_field("eventUri", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Coding(value) => e.object(name, value),
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
         }
     }
 }

@@ -301,6 +301,43 @@ impl ::fhirgen_runtime::Object for MolecularSequence {
         w.object_field("pointer", &self.pointer);
         w.object_field("structureVariant", &self.structure_variant);
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequence"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "coordinateSystem",
+            &self.coordinate_system,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.object("patient", &self.patient);
+        e.object("specimen", &self.specimen);
+        e.object("device", &self.device);
+        e.object("performer", &self.performer);
+        e.object("quantity", &self.quantity);
+        e.object("referenceSeq", &self.reference_seq);
+        e.object("variant", &self.variant);
+        e.primitive("observedSeq", &self.observed_seq, ::fhirgen_runtime::Kind::String);
+        e.object("quality", &self.quality);
+        e.primitive(
+            "readCoverage",
+            &self.read_coverage,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.object("repository", &self.repository);
+        e.object("pointer", &self.pointer);
+        e.object("structureVariant", &self.structure_variant);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for MolecularSequence {
     const RESOURCE_TYPE: &'static str = "MolecularSequence";
@@ -312,15 +349,29 @@ impl ::fhirgen_runtime::DropOutOfLine for MolecularSequence {
     }
 }
 impl MolecularSequence {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -771,6 +822,29 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQuality {
         w.primitive_field("fScore", &self.f_score);
         w.object_field("roc", &self.roc);
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceQuality"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("standardSequence", &self.standard_sequence);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Integer);
+        e.object("score", &self.score);
+        e.object("method", &self.method);
+        e.primitive("truthTP", &self.truth_tp, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("queryTP", &self.query_tp, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("truthFN", &self.truth_fn, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("queryFP", &self.query_fp, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("gtFP", &self.gt_fp, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("precision", &self.precision, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("recall", &self.recall, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("fScore", &self.f_score, ::fhirgen_runtime::Kind::Decimal);
+        e.object("roc", &self.roc);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1077,6 +1151,21 @@ impl ::fhirgen_runtime::Object for MolecularSequenceQualityRoc {
         ::fhirgen_runtime::__private::empty_primitive("fMeasure", &self.f_measure)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceQualityRoc"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("score", &self.score, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("numTP", &self.num_tp, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("numFP", &self.num_fp, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("numFN", &self.num_fn, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("precision", &self.precision, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("sensitivity", &self.sensitivity, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("fMeasure", &self.f_measure, ::fhirgen_runtime::Kind::Decimal);
+    }
 }
 /// Builds a `MolecularSequenceQualityRoc`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1340,6 +1429,27 @@ impl ::fhirgen_runtime::Object for MolecularSequenceReferenceSeq {
         w.primitive_field("windowStart", &self.window_start);
         w.primitive_field("windowEnd", &self.window_end);
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceReferenceSeq"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("chromosome", &self.chromosome);
+        e.primitive("genomeBuild", &self.genome_build, ::fhirgen_runtime::Kind::String);
+        e.primitive("orientation", &self.orientation, ::fhirgen_runtime::Kind::Code);
+        e.object("referenceSeqId", &self.reference_seq_id);
+        e.object("referenceSeqPointer", &self.reference_seq_pointer);
+        e.primitive(
+            "referenceSeqString",
+            &self.reference_seq_string,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("strand", &self.strand, ::fhirgen_runtime::Kind::Code);
+        e.primitive("windowStart", &self.window_start, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("windowEnd", &self.window_end, ::fhirgen_runtime::Kind::Integer);
+    }
 }
 /// Builds a `MolecularSequenceReferenceSeq`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1575,6 +1685,24 @@ impl ::fhirgen_runtime::Object for MolecularSequenceRepository {
         w.primitive_field("variantsetId", &self.variantset_id);
         w.primitive_field("readsetId", &self.readset_id);
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceRepository"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("datasetId", &self.dataset_id, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "variantsetId",
+            &self.variantset_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("readsetId", &self.readset_id, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1783,6 +1911,19 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariant {
         w.object_field("outer", &self.outer);
         w.object_field("inner", &self.inner);
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceStructureVariant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("variantType", &self.variant_type);
+        e.primitive("exact", &self.exact, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("length", &self.length, ::fhirgen_runtime::Kind::Integer);
+        e.object("outer", &self.outer);
+        e.object("inner", &self.inner);
+    }
 }
 /// Builds a `MolecularSequenceStructureVariant`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1946,6 +2087,16 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariantInner {
         w.primitive_field("start", &self.start);
         w.primitive_field("end", &self.end);
     }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceStructureVariantInner"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Integer);
+    }
 }
 /// Builds a `MolecularSequenceStructureVariantInner`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2087,6 +2238,16 @@ impl ::fhirgen_runtime::Object for MolecularSequenceStructureVariantOuter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("start", &self.start);
         w.primitive_field("end", &self.end);
+    }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceStructureVariantOuter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Integer);
     }
 }
 /// Builds a `MolecularSequenceStructureVariantOuter`: `build()` exists once every element the specification requires is set.
@@ -2287,6 +2448,28 @@ impl ::fhirgen_runtime::Object for MolecularSequenceVariant {
         w.primitive_field("referenceAllele", &self.reference_allele);
         w.primitive_field("cigar", &self.cigar);
         w.object_field("variantPointer", &self.variant_pointer);
+    }
+    fn type_code(&self) -> &'static str {
+        "MolecularSequenceVariant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Integer);
+        e.primitive(
+            "observedAllele",
+            &self.observed_allele,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "referenceAllele",
+            &self.reference_allele,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("cigar", &self.cigar, ::fhirgen_runtime::Kind::String);
+        e.object("variantPointer", &self.variant_pointer);
     }
 }
 /// Builds a `MolecularSequenceVariant`: `build()` exists once every element the specification requires is set.

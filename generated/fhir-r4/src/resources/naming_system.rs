@@ -291,6 +291,32 @@ impl ::fhirgen_runtime::Object for NamingSystem {
         w.primitive_field("usage", &self.usage);
         w.object_field("uniqueId", &self.unique_id);
     }
+    fn type_code(&self) -> &'static str {
+        "NamingSystem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("responsible", &self.responsible, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("usage", &self.usage, ::fhirgen_runtime::Kind::String);
+        e.object("uniqueId", &self.unique_id);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for NamingSystem {
     const RESOURCE_TYPE: &'static str = "NamingSystem";
@@ -302,15 +328,29 @@ impl ::fhirgen_runtime::DropOutOfLine for NamingSystem {
     }
 }
 impl NamingSystem {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -670,6 +710,19 @@ impl ::fhirgen_runtime::Object for NamingSystemUniqueId {
         w.primitive_field("preferred", &self.preferred);
         w.primitive_field("comment", &self.comment);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "NamingSystemUniqueId"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("preferred", &self.preferred, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

@@ -338,6 +338,44 @@ impl ::fhirgen_runtime::Object for NutritionOrder {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrder"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.primitive("instantiates", &self.instantiates, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.object("encounter", &self.encounter);
+        e.primitive("dateTime", &self.date_time, ::fhirgen_runtime::Kind::DateTime);
+        e.object("orderer", &self.orderer);
+        e.object("allergyIntolerance", &self.allergy_intolerance);
+        e.object("foodPreferenceModifier", &self.food_preference_modifier);
+        e.object("excludeFoodModifier", &self.exclude_food_modifier);
+        e.object("oralDiet", &self.oral_diet);
+        e.object("supplement", &self.supplement);
+        e.object("enteralFormula", &self.enteral_formula);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for NutritionOrder {
     const RESOURCE_TYPE: &'static str = "NutritionOrder";
@@ -349,15 +387,29 @@ impl ::fhirgen_runtime::DropOutOfLine for NutritionOrder {
     }
 }
 impl NutritionOrder {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -773,6 +825,35 @@ impl ::fhirgen_runtime::Object for NutritionOrderEnteralFormula {
         w.object_field("maxVolumeToDeliver", &self.max_volume_to_deliver);
         w.primitive_field("administrationInstruction", &self.administration_instruction);
     }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrderEnteralFormula"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("baseFormulaType", &self.base_formula_type);
+        e.primitive(
+            "baseFormulaProductName",
+            &self.base_formula_product_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("additiveType", &self.additive_type);
+        e.primitive(
+            "additiveProductName",
+            &self.additive_product_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("caloricDensity", &self.caloric_density);
+        e.object("routeofAdministration", &self.routeof_administration);
+        e.object("administration", &self.administration);
+        e.object("maxVolumeToDeliver", &self.max_volume_to_deliver);
+        e.primitive(
+            "administrationInstruction",
+            &self.administration_instruction,
+            ::fhirgen_runtime::Kind::String,
+        );
+    }
 }
 /// Builds a `NutritionOrderEnteralFormula`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -975,6 +1056,17 @@ impl ::fhirgen_runtime::Object for NutritionOrderEnteralFormulaAdministration {
         w.object_field("quantity", &self.quantity);
         w.choice_field(&self.rate);
     }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrderEnteralFormulaAdministration"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("schedule", &self.schedule);
+        e.object("quantity", &self.quantity);
+        e.choice("rate", &self.rate);
+    }
 }
 /// Builds a `NutritionOrderEnteralFormulaAdministration`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1161,6 +1253,20 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDiet {
         w.object_field("fluidConsistencyType", &self.fluid_consistency_type);
         w.primitive_field("instruction", &self.instruction);
     }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrderOralDiet"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("schedule", &self.schedule);
+        e.object("nutrient", &self.nutrient);
+        e.object("texture", &self.texture);
+        e.object("fluidConsistencyType", &self.fluid_consistency_type);
+        e.primitive("instruction", &self.instruction, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `NutritionOrderOralDiet`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1327,6 +1433,16 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDietNutrient {
         w.object_field("modifier", &self.modifier);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrderOralDietNutrient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("modifier", &self.modifier);
+        e.object("amount", &self.amount);
+    }
 }
 /// Builds a `NutritionOrderOralDietNutrient`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1460,6 +1576,16 @@ impl ::fhirgen_runtime::Object for NutritionOrderOralDietTexture {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("modifier", &self.modifier);
         w.object_field("foodType", &self.food_type);
+    }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrderOralDietTexture"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("modifier", &self.modifier);
+        e.object("foodType", &self.food_type);
     }
 }
 /// Builds a `NutritionOrderOralDietTexture`: `build()` exists once every element the specification requires is set.
@@ -1633,6 +1759,19 @@ impl ::fhirgen_runtime::Object for NutritionOrderSupplement {
         w.object_field("quantity", &self.quantity);
         w.primitive_field("instruction", &self.instruction);
     }
+    fn type_code(&self) -> &'static str {
+        "NutritionOrderSupplement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("productName", &self.product_name, ::fhirgen_runtime::Kind::String);
+        e.object("schedule", &self.schedule);
+        e.object("quantity", &self.quantity);
+        e.primitive("instruction", &self.instruction, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `NutritionOrderSupplement`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1754,6 +1893,16 @@ impl ::fhirgen_runtime::Choice for NutritionOrderEnteralFormulaAdministrationRat
         match self {
             Self::Quantity(value) => w.object_field("rateQuantity", value),
             Self::Ratio(value) => w.object_field("rateRatio", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
         }
     }
 }

@@ -451,6 +451,43 @@ impl ::fhirgen_runtime::Object for Observation {
         w.object_field("derivedFrom", &self.derived_from);
         w.object_field("component", &self.component);
     }
+    fn type_code(&self) -> &'static str {
+        "Observation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("focus", &self.focus);
+        e.object("encounter", &self.encounter);
+        e.choice("effective", &self.effective);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("performer", &self.performer);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("note", &self.note);
+        e.object("bodySite", &self.body_site);
+        e.object("method", &self.method);
+        e.object("specimen", &self.specimen);
+        e.object("device", &self.device);
+        e.object("referenceRange", &self.reference_range);
+        e.object("hasMember", &self.has_member);
+        e.object("derivedFrom", &self.derived_from);
+        e.object("component", &self.component);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Observation {
     const RESOURCE_TYPE: &'static str = "Observation";
@@ -462,15 +499,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Observation {
     }
 }
 impl Observation {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -894,6 +945,19 @@ impl ::fhirgen_runtime::Object for ObservationComponent {
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("referenceRange", &self.reference_range);
+    }
 }
 /// Builds a `ObservationComponent`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1098,6 +1162,20 @@ impl ::fhirgen_runtime::Object for ObservationReferenceRange {
         w.object_field("appliesTo", &self.applies_to);
         w.object_field("age", &self.age);
         w.primitive_field("text", &self.text);
+    }
+    fn type_code(&self) -> &'static str {
+        "ObservationReferenceRange"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("low", &self.low);
+        e.object("high", &self.high);
+        e.object("type", &self.type_);
+        e.object("appliesTo", &self.applies_to);
+        e.object("age", &self.age);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
     }
 }
 /// Builds a `ObservationReferenceRange`: `build()` exists once every element the specification requires is set.
@@ -1394,6 +1472,33 @@ impl ::fhirgen_runtime::Choice for ObservationComponentValue {
             Self::Period(value) => w.object_field("valuePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Observation.effective[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1488,6 +1593,22 @@ impl ::fhirgen_runtime::Choice for ObservationEffective {
             Self::Period(value) => w.object_field("effectivePeriod", value),
             Self::Timing(value) => w.object_field("effectiveTiming", value),
             Self::Instant(value) => w.primitive_field("effectiveInstant", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
         }
     }
 }
@@ -1706,6 +1827,33 @@ impl ::fhirgen_runtime::Choice for ObservationValue {
             Self::Time(value) => w.primitive_field("valueTime", value),
             Self::DateTime(value) => w.primitive_field("valueDateTime", value),
             Self::Period(value) => w.object_field("valuePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

@@ -281,6 +281,44 @@ impl ::fhirgen_runtime::Object for ObservationDefinition {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "permittedDataType",
+            &self.permitted_data_type,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "multipleResultsAllowed",
+            &self.multiple_results_allowed,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("method", &self.method);
+        e.primitive(
+            "preferredReportName",
+            &self.preferred_report_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("quantitativeDetails", &self.quantitative_details);
+        e.object("qualifiedInterval", &self.qualified_interval);
+        e.object("validCodedValueSet", &self.valid_coded_value_set);
+        e.object("normalCodedValueSet", &self.normal_coded_value_set);
+        e.object("abnormalCodedValueSet", &self.abnormal_coded_value_set);
+        e.object("criticalCodedValueSet", &self.critical_coded_value_set);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ObservationDefinition {
     const RESOURCE_TYPE: &'static str = "ObservationDefinition";
@@ -292,15 +330,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ObservationDefinition {
     }
 }
 impl ObservationDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -628,6 +680,22 @@ impl ::fhirgen_runtime::Object for ObservationDefinitionQualifiedInterval {
         w.object_field("gestationalAge", &self.gestational_age);
         w.primitive_field("condition", &self.condition);
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationDefinitionQualifiedInterval"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("category", &self.category, ::fhirgen_runtime::Kind::Code);
+        e.object("range", &self.range);
+        e.object("context", &self.context);
+        e.object("appliesTo", &self.applies_to);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.object("age", &self.age);
+        e.object("gestationalAge", &self.gestational_age);
+        e.primitive("condition", &self.condition, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `ObservationDefinitionQualifiedInterval`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -831,6 +899,26 @@ impl ::fhirgen_runtime::Object for ObservationDefinitionQuantitativeDetails {
         w.object_field("unit", &self.unit);
         w.primitive_field("conversionFactor", &self.conversion_factor);
         w.primitive_field("decimalPrecision", &self.decimal_precision);
+    }
+    fn type_code(&self) -> &'static str {
+        "ObservationDefinitionQuantitativeDetails"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("customaryUnit", &self.customary_unit);
+        e.object("unit", &self.unit);
+        e.primitive(
+            "conversionFactor",
+            &self.conversion_factor,
+            ::fhirgen_runtime::Kind::Decimal,
+        );
+        e.primitive(
+            "decimalPrecision",
+            &self.decimal_precision,
+            ::fhirgen_runtime::Kind::Integer,
+        );
     }
 }
 /// Builds a `ObservationDefinitionQuantitativeDetails`: `build()` exists once every element the specification requires is set.

@@ -488,6 +488,61 @@ impl ::fhirgen_runtime::Object for OperationDefinition {
         ::fhirgen_runtime::__private::empty_primitive("resource", &self.resource)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "OperationDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive(
+            "affectsState",
+            &self.affects_state,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("base", &self.base, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("resource", &self.resource, ::fhirgen_runtime::Kind::Code);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("instance", &self.instance, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive(
+            "inputProfile",
+            &self.input_profile,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "outputProfile",
+            &self.output_profile,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.object("parameter", &self.parameter);
+        e.object("overload", &self.overload);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for OperationDefinition {
     const RESOURCE_TYPE: &'static str = "OperationDefinition";
@@ -499,15 +554,29 @@ impl ::fhirgen_runtime::DropOutOfLine for OperationDefinition {
     }
 }
 impl OperationDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -942,6 +1011,20 @@ impl ::fhirgen_runtime::Object for OperationDefinitionOverload {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "OperationDefinitionOverload"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "parameterName",
+            &self.parameter_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `OperationDefinitionOverload`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1224,6 +1307,33 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameter {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "OperationDefinitionParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Code);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "targetProfile",
+            &self.target_profile,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("searchType", &self.search_type, ::fhirgen_runtime::Kind::Code);
+        e.object("binding", &self.binding);
+        e.object("referencedFrom", &self.referenced_from);
+        e.object("part", &self.part);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1490,6 +1600,16 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameterBinding {
         w.primitive_field("strength", &self.strength);
         w.primitive_field("valueSet", &self.value_set);
     }
+    fn type_code(&self) -> &'static str {
+        "OperationDefinitionParameterBinding"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("strength", &self.strength, ::fhirgen_runtime::Kind::Code);
+        e.primitive("valueSet", &self.value_set, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1664,6 +1784,16 @@ impl ::fhirgen_runtime::Object for OperationDefinitionParameterReferencedFrom {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("source", &self.source);
         w.primitive_field("sourceId", &self.source_id);
+    }
+    fn type_code(&self) -> &'static str {
+        "OperationDefinitionParameterReferencedFrom"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("source", &self.source, ::fhirgen_runtime::Kind::String);
+        e.primitive("sourceId", &self.source_id, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

@@ -127,6 +127,20 @@ impl ::fhirgen_runtime::Object for OperationOutcome {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("issue", &self.issue);
     }
+    fn type_code(&self) -> &'static str {
+        "OperationOutcome"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("issue", &self.issue);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for OperationOutcome {
     const RESOURCE_TYPE: &'static str = "OperationOutcome";
@@ -138,15 +152,29 @@ impl ::fhirgen_runtime::DropOutOfLine for OperationOutcome {
     }
 }
 impl OperationOutcome {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -396,6 +424,20 @@ impl ::fhirgen_runtime::Object for OperationOutcomeIssue {
         ::fhirgen_runtime::__private::empty_primitive("location", &self.location)?;
         ::fhirgen_runtime::__private::empty_primitive("expression", &self.expression)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "OperationOutcomeIssue"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("severity", &self.severity, ::fhirgen_runtime::Kind::Code);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.object("details", &self.details);
+        e.primitive("diagnostics", &self.diagnostics, ::fhirgen_runtime::Kind::String);
+        e.primitive("location", &self.location, ::fhirgen_runtime::Kind::String);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

@@ -233,6 +233,29 @@ impl ::fhirgen_runtime::Object for Organization {
         ::fhirgen_runtime::__private::empty_primitive("alias", &self.alias)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Organization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("type", &self.type_);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.object("partOf", &self.part_of);
+        e.object("contact", &self.contact);
+        e.object("endpoint", &self.endpoint);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Organization {
     const RESOURCE_TYPE: &'static str = "Organization";
@@ -244,15 +267,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Organization {
     }
 }
 impl Organization {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -499,6 +536,18 @@ impl ::fhirgen_runtime::Object for OrganizationContact {
         w.object_field("name", &self.name);
         w.object_field("telecom", &self.telecom);
         w.object_field("address", &self.address);
+    }
+    fn type_code(&self) -> &'static str {
+        "OrganizationContact"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("purpose", &self.purpose);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
     }
 }
 /// Builds a `OrganizationContact`: `build()` exists once every element the specification requires is set.

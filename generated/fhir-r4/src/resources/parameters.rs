@@ -87,6 +87,16 @@ impl ::fhirgen_runtime::Object for Parameters {
         w.primitive_field("language", &self.language);
         w.object_field("parameter", &self.parameter);
     }
+    fn type_code(&self) -> &'static str {
+        "Parameters"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("parameter", &self.parameter);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Parameters {
     const RESOURCE_TYPE: &'static str = "Parameters";
@@ -98,15 +108,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Parameters {
     }
 }
 impl Parameters {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -541,6 +565,18 @@ impl ::fhirgen_runtime::Object for ParametersParameter {
         w.choice_field(&self.value);
         w.resource_field("resource", &self.resource);
         w.object_field("part", &self.part);
+    }
+    fn type_code(&self) -> &'static str {
+        "ParametersParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.choice("value", &self.value);
+        e.resource("resource", &self.resource);
+        e.object("part", &self.part);
     }
 }
 #[doc(hidden)]
@@ -1500,6 +1536,86 @@ impl ::fhirgen_runtime::Choice for ParametersParameterValue {
             Self::UsageContext(value) => w.object_field("valueUsageContext", value),
             Self::Dosage(value) => w.object_field("valueDosage", value),
             Self::Meta(value) => w.object_field("valueMeta", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
         }
     }
 }

@@ -317,6 +317,35 @@ impl ::fhirgen_runtime::Object for Patient {
         w.object_field("managingOrganization", &self.managing_organization);
         w.object_field("link", &self.link);
     }
+    fn type_code(&self) -> &'static str {
+        "Patient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.primitive("birthDate", &self.birth_date, ::fhirgen_runtime::Kind::Date);
+        e.choice("deceased", &self.deceased);
+        e.object("address", &self.address);
+        e.object("maritalStatus", &self.marital_status);
+        e.choice("multipleBirth", &self.multiple_birth);
+        e.object("photo", &self.photo);
+        e.object("contact", &self.contact);
+        e.object("communication", &self.communication);
+        e.object("generalPractitioner", &self.general_practitioner);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("link", &self.link);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Patient {
     const RESOURCE_TYPE: &'static str = "Patient";
@@ -328,15 +357,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Patient {
     }
 }
 impl Patient {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -599,6 +642,16 @@ impl ::fhirgen_runtime::Object for PatientCommunication {
         w.object_field("language", &self.language);
         w.primitive_field("preferred", &self.preferred);
     }
+    fn type_code(&self) -> &'static str {
+        "PatientCommunication"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("language", &self.language);
+        e.primitive("preferred", &self.preferred, ::fhirgen_runtime::Kind::Boolean);
+    }
 }
 /// Builds a `PatientCommunication`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -794,6 +847,21 @@ impl ::fhirgen_runtime::Object for PatientContact {
         w.object_field("organization", &self.organization);
         w.object_field("period", &self.period);
     }
+    fn type_code(&self) -> &'static str {
+        "PatientContact"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("relationship", &self.relationship);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.object("organization", &self.organization);
+        e.object("period", &self.period);
+    }
 }
 /// Builds a `PatientContact`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -965,6 +1033,16 @@ impl ::fhirgen_runtime::Object for PatientLink {
         w.object_field("other", &self.other);
         w.primitive_field("type", &self.type_);
     }
+    fn type_code(&self) -> &'static str {
+        "PatientLink"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("other", &self.other);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1108,6 +1186,20 @@ impl ::fhirgen_runtime::Choice for PatientDeceased {
             Self::DateTime(value) => w.primitive_field("deceasedDateTime", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+        }
+    }
 }
 /// The types `Patient.multipleBirth[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1176,6 +1268,20 @@ impl ::fhirgen_runtime::Choice for PatientMultipleBirth {
         match self {
             Self::Boolean(value) => w.primitive_field("multipleBirthBoolean", value),
             Self::Integer(value) => w.primitive_field("multipleBirthInteger", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
         }
     }
 }

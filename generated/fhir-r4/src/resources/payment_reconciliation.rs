@@ -296,6 +296,34 @@ impl ::fhirgen_runtime::Object for PaymentReconciliation {
         w.object_field("formCode", &self.form_code);
         w.object_field("processNote", &self.process_note);
     }
+    fn type_code(&self) -> &'static str {
+        "PaymentReconciliation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("period", &self.period);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("paymentIssuer", &self.payment_issuer);
+        e.object("request", &self.request);
+        e.object("requestor", &self.requestor);
+        e.primitive("outcome", &self.outcome, ::fhirgen_runtime::Kind::Code);
+        e.primitive("disposition", &self.disposition, ::fhirgen_runtime::Kind::String);
+        e.primitive("paymentDate", &self.payment_date, ::fhirgen_runtime::Kind::Date);
+        e.object("paymentAmount", &self.payment_amount);
+        e.object("paymentIdentifier", &self.payment_identifier);
+        e.object("detail", &self.detail);
+        e.object("formCode", &self.form_code);
+        e.object("processNote", &self.process_note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for PaymentReconciliation {
     const RESOURCE_TYPE: &'static str = "PaymentReconciliation";
@@ -307,15 +335,29 @@ impl ::fhirgen_runtime::DropOutOfLine for PaymentReconciliation {
     }
 }
 impl PaymentReconciliation {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -695,6 +737,24 @@ impl ::fhirgen_runtime::Object for PaymentReconciliationDetail {
         w.object_field("payee", &self.payee);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "PaymentReconciliationDetail"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("predecessor", &self.predecessor);
+        e.object("type", &self.type_);
+        e.object("request", &self.request);
+        e.object("submitter", &self.submitter);
+        e.object("response", &self.response);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Date);
+        e.object("responsible", &self.responsible);
+        e.object("payee", &self.payee);
+        e.object("amount", &self.amount);
+    }
 }
 /// Builds a `PaymentReconciliationDetail`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -881,6 +941,16 @@ impl ::fhirgen_runtime::Object for PaymentReconciliationProcessNote {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.primitive_field("text", &self.text);
+    }
+    fn type_code(&self) -> &'static str {
+        "PaymentReconciliationProcessNote"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
     }
 }
 /// Builds a `PaymentReconciliationProcessNote`: `build()` exists once every element the specification requires is set.

@@ -231,6 +231,29 @@ impl ::fhirgen_runtime::Object for Person {
         w.primitive_field("active", &self.active);
         w.object_field("link", &self.link);
     }
+    fn type_code(&self) -> &'static str {
+        "Person"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.primitive("birthDate", &self.birth_date, ::fhirgen_runtime::Kind::Date);
+        e.object("address", &self.address);
+        e.object("photo", &self.photo);
+        e.object("managingOrganization", &self.managing_organization);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("link", &self.link);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Person {
     const RESOURCE_TYPE: &'static str = "Person";
@@ -242,15 +265,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Person {
     }
 }
 impl Person {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -472,6 +509,16 @@ impl ::fhirgen_runtime::Object for PersonLink {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("target", &self.target);
         w.primitive_field("assurance", &self.assurance);
+    }
+    fn type_code(&self) -> &'static str {
+        "PersonLink"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("target", &self.target);
+        e.primitive("assurance", &self.assurance, ::fhirgen_runtime::Kind::Code);
     }
 }
 /// Builds a `PersonLink`: `build()` exists once every element the specification requires is set.

@@ -506,6 +506,58 @@ impl ::fhirgen_runtime::Object for PlanDefinition {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("usage", &self.usage, ::fhirgen_runtime::Kind::String);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.primitive("library", &self.library, ::fhirgen_runtime::Kind::Canonical);
+        e.object("goal", &self.goal);
+        e.object("action", &self.action);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for PlanDefinition {
     const RESOURCE_TYPE: &'static str = "PlanDefinition";
@@ -517,15 +569,29 @@ impl ::fhirgen_runtime::DropOutOfLine for PlanDefinition {
     }
 }
 impl PlanDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1269,6 +1335,65 @@ impl ::fhirgen_runtime::Object for PlanDefinitionAction {
         ::fhirgen_runtime::__private::empty_primitive("goalId", &self.goal_id)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("prefix", &self.prefix, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "textEquivalent",
+            &self.text_equivalent,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.object("reason", &self.reason);
+        e.object("documentation", &self.documentation);
+        e.primitive("goalId", &self.goal_id, ::fhirgen_runtime::Kind::Id);
+        e.choice("subject", &self.subject);
+        e.object("trigger", &self.trigger);
+        e.object("condition", &self.condition);
+        e.object("input", &self.input);
+        e.object("output", &self.output);
+        e.object("relatedAction", &self.related_action);
+        e.choice("timing", &self.timing);
+        e.object("participant", &self.participant);
+        e.object("type", &self.type_);
+        e.primitive(
+            "groupingBehavior",
+            &self.grouping_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "selectionBehavior",
+            &self.selection_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "requiredBehavior",
+            &self.required_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "precheckBehavior",
+            &self.precheck_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "cardinalityBehavior",
+            &self.cardinality_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.choice("definition", &self.definition);
+        e.primitive("transform", &self.transform, ::fhirgen_runtime::Kind::Canonical);
+        e.object("dynamicValue", &self.dynamic_value);
+        e.object("action", &self.action);
+    }
 }
 /// Builds a `PlanDefinitionAction`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1591,6 +1716,16 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionCondition {
         w.primitive_field("kind", &self.kind);
         w.object_field("expression", &self.expression);
     }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionActionCondition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.object("expression", &self.expression);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1747,6 +1882,16 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionDynamicValue {
         w.primitive_field("path", &self.path);
         w.object_field("expression", &self.expression);
     }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionActionDynamicValue"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.object("expression", &self.expression);
+    }
 }
 /// Builds a `PlanDefinitionActionDynamicValue`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1886,6 +2031,16 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionParticipant {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("type", &self.type_);
         w.object_field("role", &self.role);
+    }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionActionParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("role", &self.role);
     }
 }
 #[doc(hidden)]
@@ -2062,6 +2217,17 @@ impl ::fhirgen_runtime::Object for PlanDefinitionActionRelatedAction {
         w.primitive_field("actionId", &self.action_id);
         w.primitive_field("relationship", &self.relationship);
         w.choice_field(&self.offset);
+    }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionActionRelatedAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("actionId", &self.action_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("relationship", &self.relationship, ::fhirgen_runtime::Kind::Code);
+        e.choice("offset", &self.offset);
     }
 }
 #[doc(hidden)]
@@ -2288,6 +2454,21 @@ impl ::fhirgen_runtime::Object for PlanDefinitionGoal {
         w.object_field("documentation", &self.documentation);
         w.object_field("target", &self.target);
     }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionGoal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("description", &self.description);
+        e.object("priority", &self.priority);
+        e.object("start", &self.start);
+        e.object("addresses", &self.addresses);
+        e.object("documentation", &self.documentation);
+        e.object("target", &self.target);
+    }
 }
 /// Builds a `PlanDefinitionGoal`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2477,6 +2658,17 @@ impl ::fhirgen_runtime::Object for PlanDefinitionGoalTarget {
         w.choice_field(&self.detail);
         w.object_field("due", &self.due);
     }
+    fn type_code(&self) -> &'static str {
+        "PlanDefinitionGoalTarget"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("measure", &self.measure);
+        e.choice("detail", &self.detail);
+        e.object("due", &self.due);
+    }
 }
 /// Builds a `PlanDefinitionGoalTarget`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2607,6 +2799,18 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionDefinition {
             Self::Uri(value) => w.primitive_field("definitionUri", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+        }
+    }
 }
 /// The types `PlanDefinition.action.relatedAction.offset[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2659,6 +2863,16 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionRelatedActionOffset {
         match self {
             Self::Duration(value) => w.object_field("offsetDuration", value),
             Self::Range(value) => w.object_field("offsetRange", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Duration(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
         }
     }
 }
@@ -2717,6 +2931,16 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -2834,6 +3058,22 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionActionTiming {
             Self::Timing(value) => w.object_field("timingTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `PlanDefinition.goal.target.detail[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2905,6 +3145,17 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionGoalTargetDetail {
             }
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `PlanDefinition.subject[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2961,6 +3212,16 @@ impl ::fhirgen_runtime::Choice for PlanDefinitionSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

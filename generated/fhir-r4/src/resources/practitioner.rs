@@ -231,6 +231,29 @@ impl ::fhirgen_runtime::Object for Practitioner {
         w.object_field("qualification", &self.qualification);
         w.object_field("communication", &self.communication);
     }
+    fn type_code(&self) -> &'static str {
+        "Practitioner"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.primitive("birthDate", &self.birth_date, ::fhirgen_runtime::Kind::Date);
+        e.object("photo", &self.photo);
+        e.object("qualification", &self.qualification);
+        e.object("communication", &self.communication);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Practitioner {
     const RESOURCE_TYPE: &'static str = "Practitioner";
@@ -242,15 +265,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Practitioner {
     }
 }
 impl Practitioner {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -492,6 +529,18 @@ impl ::fhirgen_runtime::Object for PractitionerQualification {
         w.object_field("code", &self.code);
         w.object_field("period", &self.period);
         w.object_field("issuer", &self.issuer);
+    }
+    fn type_code(&self) -> &'static str {
+        "PractitionerQualification"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("code", &self.code);
+        e.object("period", &self.period);
+        e.object("issuer", &self.issuer);
     }
 }
 /// Builds a `PractitionerQualification`: `build()` exists once every element the specification requires is set.

@@ -268,6 +268,37 @@ impl ::fhirgen_runtime::Object for PractitionerRole {
         w.primitive_field("availabilityExceptions", &self.availability_exceptions);
         w.object_field("endpoint", &self.endpoint);
     }
+    fn type_code(&self) -> &'static str {
+        "PractitionerRole"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("period", &self.period);
+        e.object("practitioner", &self.practitioner);
+        e.object("organization", &self.organization);
+        e.object("code", &self.code);
+        e.object("specialty", &self.specialty);
+        e.object("location", &self.location);
+        e.object("healthcareService", &self.healthcare_service);
+        e.object("telecom", &self.telecom);
+        e.object("availableTime", &self.available_time);
+        e.object("notAvailable", &self.not_available);
+        e.primitive(
+            "availabilityExceptions",
+            &self.availability_exceptions,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("endpoint", &self.endpoint);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for PractitionerRole {
     const RESOURCE_TYPE: &'static str = "PractitionerRole";
@@ -279,15 +310,29 @@ impl ::fhirgen_runtime::DropOutOfLine for PractitionerRole {
     }
 }
 impl PractitionerRole {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -596,6 +641,26 @@ impl ::fhirgen_runtime::Object for PractitionerRoleAvailableTime {
         ::fhirgen_runtime::__private::empty_primitive("daysOfWeek", &self.days_of_week)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "PractitionerRoleAvailableTime"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("daysOfWeek", &self.days_of_week, ::fhirgen_runtime::Kind::Code);
+        e.primitive("allDay", &self.all_day, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive(
+            "availableStartTime",
+            &self.available_start_time,
+            ::fhirgen_runtime::Kind::Time,
+        );
+        e.primitive(
+            "availableEndTime",
+            &self.available_end_time,
+            ::fhirgen_runtime::Kind::Time,
+        );
+    }
 }
 /// Builds a `PractitionerRoleAvailableTime`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -746,6 +811,16 @@ impl ::fhirgen_runtime::Object for PractitionerRoleNotAvailable {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("description", &self.description);
         w.object_field("during", &self.during);
+    }
+    fn type_code(&self) -> &'static str {
+        "PractitionerRoleNotAvailable"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("during", &self.during);
     }
 }
 #[doc(hidden)]

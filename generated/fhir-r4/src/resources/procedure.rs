@@ -449,6 +449,55 @@ impl ::fhirgen_runtime::Object for Procedure {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Procedure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("performed", &self.performed);
+        e.object("recorder", &self.recorder);
+        e.object("asserter", &self.asserter);
+        e.object("performer", &self.performer);
+        e.object("location", &self.location);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("bodySite", &self.body_site);
+        e.object("outcome", &self.outcome);
+        e.object("report", &self.report);
+        e.object("complication", &self.complication);
+        e.object("complicationDetail", &self.complication_detail);
+        e.object("followUp", &self.follow_up);
+        e.object("note", &self.note);
+        e.object("focalDevice", &self.focal_device);
+        e.object("usedReference", &self.used_reference);
+        e.object("usedCode", &self.used_code);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Procedure {
     const RESOURCE_TYPE: &'static str = "Procedure";
@@ -460,15 +509,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Procedure {
     }
 }
 impl Procedure {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -830,6 +893,16 @@ impl ::fhirgen_runtime::Object for ProcedureFocalDevice {
         w.object_field("action", &self.action);
         w.object_field("manipulated", &self.manipulated);
     }
+    fn type_code(&self) -> &'static str {
+        "ProcedureFocalDevice"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("action", &self.action);
+        e.object("manipulated", &self.manipulated);
+    }
 }
 /// Builds a `ProcedureFocalDevice`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -976,6 +1049,17 @@ impl ::fhirgen_runtime::Object for ProcedurePerformer {
         w.object_field("function", &self.function);
         w.object_field("actor", &self.actor);
         w.object_field("onBehalfOf", &self.on_behalf_of);
+    }
+    fn type_code(&self) -> &'static str {
+        "ProcedurePerformer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("function", &self.function);
+        e.object("actor", &self.actor);
+        e.object("onBehalfOf", &self.on_behalf_of);
     }
 }
 /// Builds a `ProcedurePerformer`: `build()` exists once every element the specification requires is set.
@@ -1146,6 +1230,23 @@ impl ::fhirgen_runtime::Choice for ProcedurePerformed {
             Self::String(value) => w.primitive_field("performedString", value),
             Self::Age(value) => w.object_field("performedAge", value),
             Self::Range(value) => w.object_field("performedRange", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
         }
     }
 }

@@ -241,6 +241,29 @@ impl ::fhirgen_runtime::Object for Provenance {
         ::fhirgen_runtime::__private::empty_primitive("policy", &self.policy)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Provenance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("target", &self.target);
+        e.choice("occurred", &self.occurred);
+        e.primitive("recorded", &self.recorded, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("policy", &self.policy, ::fhirgen_runtime::Kind::Uri);
+        e.object("location", &self.location);
+        e.object("reason", &self.reason);
+        e.object("activity", &self.activity);
+        e.object("agent", &self.agent);
+        e.object("entity", &self.entity);
+        e.object("signature", &self.signature);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Provenance {
     const RESOURCE_TYPE: &'static str = "Provenance";
@@ -252,15 +275,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Provenance {
     }
 }
 impl Provenance {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -534,6 +571,18 @@ impl ::fhirgen_runtime::Object for ProvenanceAgent {
         w.object_field("who", &self.who);
         w.object_field("onBehalfOf", &self.on_behalf_of);
     }
+    fn type_code(&self) -> &'static str {
+        "ProvenanceAgent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("role", &self.role);
+        e.object("who", &self.who);
+        e.object("onBehalfOf", &self.on_behalf_of);
+    }
 }
 /// Builds a `ProvenanceAgent`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -700,6 +749,17 @@ impl ::fhirgen_runtime::Object for ProvenanceEntity {
         w.object_field("what", &self.what);
         w.object_field("agent", &self.agent);
     }
+    fn type_code(&self) -> &'static str {
+        "ProvenanceEntity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("role", &self.role, ::fhirgen_runtime::Kind::Code);
+        e.object("what", &self.what);
+        e.object("agent", &self.agent);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -840,6 +900,18 @@ impl ::fhirgen_runtime::Choice for ProvenanceOccurred {
         match self {
             Self::Period(value) => w.object_field("occurredPeriod", value),
             Self::DateTime(value) => w.primitive_field("occurredDateTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Period(value) => e.object(name, value),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
         }
     }
 }

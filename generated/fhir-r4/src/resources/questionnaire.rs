@@ -418,6 +418,53 @@ impl ::fhirgen_runtime::Object for Questionnaire {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Questionnaire"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "derivedFrom",
+            &self.derived_from,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("subjectType", &self.subject_type, ::fhirgen_runtime::Kind::Code);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("code", &self.code);
+        e.object("item", &self.item);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Questionnaire {
     const RESOURCE_TYPE: &'static str = "Questionnaire";
@@ -429,15 +476,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Questionnaire {
     }
 }
 impl Questionnaire {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -936,6 +997,38 @@ impl ::fhirgen_runtime::Object for QuestionnaireItem {
         w.object_field("initial", &self.initial);
         w.object_field("item", &self.item);
     }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Uri);
+        e.object("code", &self.code);
+        e.primitive("prefix", &self.prefix, ::fhirgen_runtime::Kind::String);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.object("enableWhen", &self.enable_when);
+        e.primitive(
+            "enableBehavior",
+            &self.enable_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive("required", &self.required, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("repeats", &self.repeats, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("readOnly", &self.read_only, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("maxLength", &self.max_length, ::fhirgen_runtime::Kind::Integer);
+        e.primitive(
+            "answerValueSet",
+            &self.answer_value_set,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.object("answerOption", &self.answer_option);
+        e.object("initial", &self.initial);
+        e.object("item", &self.item);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1330,6 +1423,20 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemAnswerOption {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.value);
         w.primitive_field("initialSelected", &self.initial_selected);
+    }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireItemAnswerOption"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("value", &self.value);
+        e.primitive(
+            "initialSelected",
+            &self.initial_selected,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
     }
 }
 #[doc(hidden)]
@@ -1746,6 +1853,17 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemEnableWhen {
         w.primitive_field("question", &self.question);
         w.primitive_field("operator", &self.operator);
         w.required_choice_field(&self.answer);
+    }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireItemEnableWhen"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("question", &self.question, ::fhirgen_runtime::Kind::String);
+        e.primitive("operator", &self.operator, ::fhirgen_runtime::Kind::Code);
+        e.required_choice("answer", &self.answer);
     }
 }
 #[doc(hidden)]
@@ -2228,6 +2346,15 @@ impl ::fhirgen_runtime::Object for QuestionnaireItemInitial {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireItemInitial"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2429,6 +2556,24 @@ impl ::fhirgen_runtime::Choice for QuestionnaireItemAnswerOptionValue {
             Self::String(value) => w.primitive_field("valueString", value),
             Self::Coding(value) => w.object_field("valueCoding", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Coding(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -2648,6 +2793,34 @@ impl ::fhirgen_runtime::Choice for QuestionnaireItemEnableWhenAnswer {
             Self::Coding(value) => w.object_field("answerCoding", value),
             Self::Quantity(value) => w.object_field("answerQuantity", value),
             Self::Reference(value) => w.object_field("answerReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Coding(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -2902,6 +3075,36 @@ impl ::fhirgen_runtime::Choice for QuestionnaireItemInitialValue {
             Self::Coding(value) => w.object_field("valueCoding", value),
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Attachment(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

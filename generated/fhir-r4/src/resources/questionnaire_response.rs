@@ -244,6 +244,34 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponse {
         w.object_field("source", &self.source);
         w.object_field("item", &self.item);
     }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive(
+            "questionnaire",
+            &self.questionnaire,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("authored", &self.authored, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.object("source", &self.source);
+        e.object("item", &self.item);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for QuestionnaireResponse {
     const RESOURCE_TYPE: &'static str = "QuestionnaireResponse";
@@ -255,15 +283,29 @@ impl ::fhirgen_runtime::DropOutOfLine for QuestionnaireResponse {
     }
 }
 impl QuestionnaireResponse {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -543,6 +585,19 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponseItem {
         w.object_field("answer", &self.answer);
         w.object_field("item", &self.item);
     }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireResponseItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("answer", &self.answer);
+        e.object("item", &self.item);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -789,6 +844,16 @@ impl ::fhirgen_runtime::Object for QuestionnaireResponseItemAnswer {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.choice_field(&self.value);
         w.object_field("item", &self.item);
+    }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireResponseItemAnswer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("value", &self.value);
+        e.object("item", &self.item);
     }
 }
 /// Builds a `QuestionnaireResponseItemAnswer`: `build()` exists once every element the specification requires is set.
@@ -1102,6 +1167,36 @@ impl ::fhirgen_runtime::Choice for QuestionnaireResponseItemAnswerValue {
             Self::Coding(value) => w.object_field("valueCoding", value),
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Reference(value) => w.object_field("valueReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Attachment(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

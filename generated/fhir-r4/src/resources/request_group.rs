@@ -341,6 +341,45 @@ impl ::fhirgen_runtime::Object for RequestGroup {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "RequestGroup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("replaces", &self.replaces);
+        e.object("groupIdentifier", &self.group_identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("note", &self.note);
+        e.object("action", &self.action);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for RequestGroup {
     const RESOURCE_TYPE: &'static str = "RequestGroup";
@@ -352,15 +391,29 @@ impl ::fhirgen_runtime::DropOutOfLine for RequestGroup {
     }
 }
 impl RequestGroup {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -936,6 +989,57 @@ impl ::fhirgen_runtime::Object for RequestGroupAction {
         w.object_field("resource", &self.resource);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "RequestGroupAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("prefix", &self.prefix, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "textEquivalent",
+            &self.text_equivalent,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.object("documentation", &self.documentation);
+        e.object("condition", &self.condition);
+        e.object("relatedAction", &self.related_action);
+        e.choice("timing", &self.timing);
+        e.object("participant", &self.participant);
+        e.object("type", &self.type_);
+        e.primitive(
+            "groupingBehavior",
+            &self.grouping_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "selectionBehavior",
+            &self.selection_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "requiredBehavior",
+            &self.required_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "precheckBehavior",
+            &self.precheck_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "cardinalityBehavior",
+            &self.cardinality_behavior,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("resource", &self.resource);
+        e.object("action", &self.action);
+    }
 }
 /// Builds a `RequestGroupAction`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1194,6 +1298,16 @@ impl ::fhirgen_runtime::Object for RequestGroupActionCondition {
         w.primitive_field("kind", &self.kind);
         w.object_field("expression", &self.expression);
     }
+    fn type_code(&self) -> &'static str {
+        "RequestGroupActionCondition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.object("expression", &self.expression);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1368,6 +1482,17 @@ impl ::fhirgen_runtime::Object for RequestGroupActionRelatedAction {
         w.primitive_field("relationship", &self.relationship);
         w.choice_field(&self.offset);
     }
+    fn type_code(&self) -> &'static str {
+        "RequestGroupActionRelatedAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("actionId", &self.action_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("relationship", &self.relationship, ::fhirgen_runtime::Kind::Code);
+        e.choice("offset", &self.offset);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1517,6 +1642,16 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionRelatedActionOffset {
             Self::Range(value) => w.object_field("offsetRange", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Duration(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `RequestGroup.action.timing[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1630,6 +1765,22 @@ impl ::fhirgen_runtime::Choice for RequestGroupActionTiming {
             Self::Duration(value) => w.object_field("timingDuration", value),
             Self::Range(value) => w.object_field("timingRange", value),
             Self::Timing(value) => w.object_field("timingTiming", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Age(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
         }
     }
 }

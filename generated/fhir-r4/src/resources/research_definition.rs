@@ -543,6 +543,61 @@ impl ::fhirgen_runtime::Object for ResearchDefinition {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ResearchDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("shortTitle", &self.short_title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("usage", &self.usage, ::fhirgen_runtime::Kind::String);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.primitive("library", &self.library, ::fhirgen_runtime::Kind::Canonical);
+        e.object("population", &self.population);
+        e.object("exposure", &self.exposure);
+        e.object("exposureAlternative", &self.exposure_alternative);
+        e.object("outcome", &self.outcome);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ResearchDefinition {
     const RESOURCE_TYPE: &'static str = "ResearchDefinition";
@@ -554,15 +609,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ResearchDefinition {
     }
 }
 impl ResearchDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -924,6 +993,16 @@ impl ::fhirgen_runtime::Choice for ResearchDefinitionSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -551,6 +551,60 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinition {
         ::fhirgen_runtime::__private::empty_primitive("library", &self.library)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ResearchElementDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("shortTitle", &self.short_title, ::fhirgen_runtime::Kind::String);
+        e.primitive("subtitle", &self.subtitle, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("usage", &self.usage, ::fhirgen_runtime::Kind::String);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.primitive("library", &self.library, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("variableType", &self.variable_type, ::fhirgen_runtime::Kind::Code);
+        e.object("characteristic", &self.characteristic);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ResearchElementDefinition {
     const RESOURCE_TYPE: &'static str = "ResearchElementDefinition";
@@ -562,15 +616,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ResearchElementDefinition {
     }
 }
 impl ResearchElementDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -1213,6 +1281,45 @@ impl ::fhirgen_runtime::Object for ResearchElementDefinitionCharacteristic {
             &self.participant_effective_group_measure,
         );
     }
+    fn type_code(&self) -> &'static str {
+        "ResearchElementDefinitionCharacteristic"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("definition", &self.definition);
+        e.object("usageContext", &self.usage_context);
+        e.primitive("exclude", &self.exclude, ::fhirgen_runtime::Kind::Boolean);
+        e.object("unitOfMeasure", &self.unit_of_measure);
+        e.primitive(
+            "studyEffectiveDescription",
+            &self.study_effective_description,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.choice("studyEffective", &self.study_effective);
+        e.object("studyEffectiveTimeFromStart", &self.study_effective_time_from_start);
+        e.primitive(
+            "studyEffectiveGroupMeasure",
+            &self.study_effective_group_measure,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive(
+            "participantEffectiveDescription",
+            &self.participant_effective_description,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.choice("participantEffective", &self.participant_effective);
+        e.object(
+            "participantEffectiveTimeFromStart",
+            &self.participant_effective_time_from_start,
+        );
+        e.primitive(
+            "participantEffectiveGroupMeasure",
+            &self.participant_effective_group_measure,
+            ::fhirgen_runtime::Kind::Code,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1461,6 +1568,20 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionCharacteristicDefini
             }
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Expression(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ResearchElementDefinition.characteristic.participantEffective[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1559,6 +1680,20 @@ for ResearchElementDefinitionCharacteristicParticipantEffective {
             Self::Timing(value) => w.object_field("participantEffectiveTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ResearchElementDefinition.characteristic.studyEffective[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1649,6 +1784,20 @@ for ResearchElementDefinitionCharacteristicStudyEffective {
             Self::Timing(value) => w.object_field("studyEffectiveTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ResearchElementDefinition.subject[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1705,6 +1854,16 @@ impl ::fhirgen_runtime::Choice for ResearchElementDefinitionSubject {
                 w.object_field("subjectCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("subjectReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

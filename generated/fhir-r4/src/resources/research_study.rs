@@ -373,6 +373,43 @@ impl ::fhirgen_runtime::Object for ResearchStudy {
         w.object_field("arm", &self.arm);
         w.object_field("objective", &self.objective);
     }
+    fn type_code(&self) -> &'static str {
+        "ResearchStudy"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.object("protocol", &self.protocol);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("primaryPurposeType", &self.primary_purpose_type);
+        e.object("phase", &self.phase);
+        e.object("category", &self.category);
+        e.object("focus", &self.focus);
+        e.object("condition", &self.condition);
+        e.object("contact", &self.contact);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.object("keyword", &self.keyword);
+        e.object("location", &self.location);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("enrollment", &self.enrollment);
+        e.object("period", &self.period);
+        e.object("sponsor", &self.sponsor);
+        e.object("principalInvestigator", &self.principal_investigator);
+        e.object("site", &self.site);
+        e.object("reasonStopped", &self.reason_stopped);
+        e.object("note", &self.note);
+        e.object("arm", &self.arm);
+        e.object("objective", &self.objective);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ResearchStudy {
     const RESOURCE_TYPE: &'static str = "ResearchStudy";
@@ -384,15 +421,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ResearchStudy {
     }
 }
 impl ResearchStudy {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -746,6 +797,17 @@ impl ::fhirgen_runtime::Object for ResearchStudyArm {
         w.object_field("type", &self.type_);
         w.primitive_field("description", &self.description);
     }
+    fn type_code(&self) -> &'static str {
+        "ResearchStudyArm"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -904,6 +966,16 @@ impl ::fhirgen_runtime::Object for ResearchStudyObjective {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.object_field("type", &self.type_);
+    }
+    fn type_code(&self) -> &'static str {
+        "ResearchStudyObjective"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
     }
 }
 /// Builds a `ResearchStudyObjective`: `build()` exists once every element the specification requires is set.

@@ -305,6 +305,36 @@ impl ::fhirgen_runtime::Object for RiskAssessment {
         w.primitive_field("mitigation", &self.mitigation);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "RiskAssessment"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("parent", &self.parent);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("method", &self.method);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("occurrence", &self.occurrence);
+        e.object("condition", &self.condition);
+        e.object("performer", &self.performer);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("basis", &self.basis);
+        e.object("prediction", &self.prediction);
+        e.primitive("mitigation", &self.mitigation, ::fhirgen_runtime::Kind::String);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for RiskAssessment {
     const RESOURCE_TYPE: &'static str = "RiskAssessment";
@@ -316,15 +346,29 @@ impl ::fhirgen_runtime::DropOutOfLine for RiskAssessment {
     }
 }
 impl RiskAssessment {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -667,6 +711,24 @@ impl ::fhirgen_runtime::Object for RiskAssessmentPrediction {
         w.choice_field(&self.when);
         w.primitive_field("rationale", &self.rationale);
     }
+    fn type_code(&self) -> &'static str {
+        "RiskAssessmentPrediction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("outcome", &self.outcome);
+        e.choice("probability", &self.probability);
+        e.object("qualitativeRisk", &self.qualitative_risk);
+        e.primitive(
+            "relativeRisk",
+            &self.relative_risk,
+            ::fhirgen_runtime::Kind::Decimal,
+        );
+        e.choice("when", &self.when);
+        e.primitive("rationale", &self.rationale, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `RiskAssessmentPrediction`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -808,6 +870,18 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentOccurrence {
             Self::Period(value) => w.object_field("occurrencePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `RiskAssessment.prediction.probability[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -869,6 +943,18 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentPredictionProbability {
             Self::Range(value) => w.object_field("probabilityRange", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Range(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `RiskAssessment.prediction.when[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -919,6 +1005,16 @@ impl ::fhirgen_runtime::Choice for RiskAssessmentPredictionWhen {
         match self {
             Self::Period(value) => w.object_field("whenPeriod", value),
             Self::Range(value) => w.object_field("whenRange", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Period(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
         }
     }
 }

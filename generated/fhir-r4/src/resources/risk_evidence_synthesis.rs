@@ -480,6 +480,54 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesis {
         w.object_field("riskEstimate", &self.risk_estimate);
         w.object_field("certainty", &self.certainty);
     }
+    fn type_code(&self) -> &'static str {
+        "RiskEvidenceSynthesis"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("note", &self.note);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("approvalDate", &self.approval_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "lastReviewDate",
+            &self.last_review_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("effectivePeriod", &self.effective_period);
+        e.object("topic", &self.topic);
+        e.object("author", &self.author);
+        e.object("editor", &self.editor);
+        e.object("reviewer", &self.reviewer);
+        e.object("endorser", &self.endorser);
+        e.object("relatedArtifact", &self.related_artifact);
+        e.object("synthesisType", &self.synthesis_type);
+        e.object("studyType", &self.study_type);
+        e.object("population", &self.population);
+        e.object("exposure", &self.exposure);
+        e.object("outcome", &self.outcome);
+        e.object("sampleSize", &self.sample_size);
+        e.object("riskEstimate", &self.risk_estimate);
+        e.object("certainty", &self.certainty);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for RiskEvidenceSynthesis {
     const RESOURCE_TYPE: &'static str = "RiskEvidenceSynthesis";
@@ -491,15 +539,29 @@ impl ::fhirgen_runtime::DropOutOfLine for RiskEvidenceSynthesis {
     }
 }
 impl RiskEvidenceSynthesis {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -890,6 +952,17 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisCertainty {
         w.object_field("note", &self.note);
         w.object_field("certaintySubcomponent", &self.certainty_subcomponent);
     }
+    fn type_code(&self) -> &'static str {
+        "RiskEvidenceSynthesisCertainty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("rating", &self.rating);
+        e.object("note", &self.note);
+        e.object("certaintySubcomponent", &self.certainty_subcomponent);
+    }
 }
 /// Builds a `RiskEvidenceSynthesisCertainty`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1050,6 +1123,17 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisCertaintyCertaintySubcom
         w.object_field("type", &self.type_);
         w.object_field("rating", &self.rating);
         w.object_field("note", &self.note);
+    }
+    fn type_code(&self) -> &'static str {
+        "RiskEvidenceSynthesisCertaintyCertaintySubcomponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("rating", &self.rating);
+        e.object("note", &self.note);
     }
 }
 /// Builds a `RiskEvidenceSynthesisCertaintyCertaintySubcomponent`: `build()` exists once every element the specification requires is set.
@@ -1269,6 +1353,29 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisRiskEstimate {
         w.primitive_field("numeratorCount", &self.numerator_count);
         w.object_field("precisionEstimate", &self.precision_estimate);
     }
+    fn type_code(&self) -> &'static str {
+        "RiskEvidenceSynthesisRiskEstimate"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.object("unitOfMeasure", &self.unit_of_measure);
+        e.primitive(
+            "denominatorCount",
+            &self.denominator_count,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.primitive(
+            "numeratorCount",
+            &self.numerator_count,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.object("precisionEstimate", &self.precision_estimate);
+    }
 }
 /// Builds a `RiskEvidenceSynthesisRiskEstimate`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1467,6 +1574,18 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisRiskEstimatePrecisionEst
         w.primitive_field("from", &self.from);
         w.primitive_field("to", &self.to);
     }
+    fn type_code(&self) -> &'static str {
+        "RiskEvidenceSynthesisRiskEstimatePrecisionEstimate"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("level", &self.level, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("from", &self.from, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("to", &self.to, ::fhirgen_runtime::Kind::Decimal);
+    }
 }
 /// Builds a `RiskEvidenceSynthesisRiskEstimatePrecisionEstimate`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1638,6 +1757,25 @@ impl ::fhirgen_runtime::Object for RiskEvidenceSynthesisSampleSize {
         w.primitive_field("description", &self.description);
         w.primitive_field("numberOfStudies", &self.number_of_studies);
         w.primitive_field("numberOfParticipants", &self.number_of_participants);
+    }
+    fn type_code(&self) -> &'static str {
+        "RiskEvidenceSynthesisSampleSize"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "numberOfStudies",
+            &self.number_of_studies,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.primitive(
+            "numberOfParticipants",
+            &self.number_of_participants,
+            ::fhirgen_runtime::Kind::Integer,
+        );
     }
 }
 /// Builds a `RiskEvidenceSynthesisSampleSize`: `build()` exists once every element the specification requires is set.

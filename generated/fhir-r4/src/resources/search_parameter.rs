@@ -498,6 +498,53 @@ impl ::fhirgen_runtime::Object for SearchParameter {
         ::fhirgen_runtime::__private::empty_primitive("chain", &self.chain)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "SearchParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "derivedFrom",
+            &self.derived_from,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("base", &self.base, ::fhirgen_runtime::Kind::Code);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+        e.primitive("xpath", &self.xpath, ::fhirgen_runtime::Kind::String);
+        e.primitive("xpathUsage", &self.xpath_usage, ::fhirgen_runtime::Kind::Code);
+        e.primitive("target", &self.target, ::fhirgen_runtime::Kind::Code);
+        e.primitive("multipleOr", &self.multiple_or, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("multipleAnd", &self.multiple_and, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("modifier", &self.modifier, ::fhirgen_runtime::Kind::Code);
+        e.primitive("chain", &self.chain, ::fhirgen_runtime::Kind::String);
+        e.object("component", &self.component);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SearchParameter {
     const RESOURCE_TYPE: &'static str = "SearchParameter";
@@ -509,15 +556,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SearchParameter {
     }
 }
 impl SearchParameter {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -944,6 +1005,16 @@ impl ::fhirgen_runtime::Object for SearchParameterComponent {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("definition", &self.definition);
         w.primitive_field("expression", &self.expression);
+    }
+    fn type_code(&self) -> &'static str {
+        "SearchParameterComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

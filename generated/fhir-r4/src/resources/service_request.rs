@@ -537,6 +537,68 @@ impl ::fhirgen_runtime::Object for ServiceRequest {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ServiceRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("replaces", &self.replaces);
+        e.object("requisition", &self.requisition);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("code", &self.code);
+        e.object("orderDetail", &self.order_detail);
+        e.choice("quantity", &self.quantity);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("occurrence", &self.occurrence);
+        e.choice("asNeeded", &self.as_needed);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requester", &self.requester);
+        e.object("performerType", &self.performer_type);
+        e.object("performer", &self.performer);
+        e.object("locationCode", &self.location_code);
+        e.object("locationReference", &self.location_reference);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("insurance", &self.insurance);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("specimen", &self.specimen);
+        e.object("bodySite", &self.body_site);
+        e.object("note", &self.note);
+        e.primitive(
+            "patientInstruction",
+            &self.patient_instruction,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("relevantHistory", &self.relevant_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ServiceRequest {
     const RESOURCE_TYPE: &'static str = "ServiceRequest";
@@ -548,15 +610,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ServiceRequest {
     }
 }
 impl ServiceRequest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -957,6 +1033,18 @@ impl ::fhirgen_runtime::Choice for ServiceRequestAsNeeded {
             }
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::CodeableConcept(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ServiceRequest.occurrence[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1031,6 +1119,19 @@ impl ::fhirgen_runtime::Choice for ServiceRequestOccurrence {
             Self::Timing(value) => w.object_field("occurrenceTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `ServiceRequest.quantity[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1096,6 +1197,17 @@ impl ::fhirgen_runtime::Choice for ServiceRequestQuantity {
             Self::Quantity(value) => w.object_field("quantityQuantity", value),
             Self::Ratio(value) => w.object_field("quantityRatio", value),
             Self::Range(value) => w.object_field("quantityRange", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
         }
     }
 }

@@ -254,6 +254,30 @@ impl ::fhirgen_runtime::Object for Slot {
         w.primitive_field("overbooked", &self.overbooked);
         w.primitive_field("comment", &self.comment);
     }
+    fn type_code(&self) -> &'static str {
+        "Slot"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("serviceCategory", &self.service_category);
+        e.object("serviceType", &self.service_type);
+        e.object("specialty", &self.specialty);
+        e.object("appointmentType", &self.appointment_type);
+        e.object("schedule", &self.schedule);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("start", &self.start, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("overbooked", &self.overbooked, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Slot {
     const RESOURCE_TYPE: &'static str = "Slot";
@@ -265,15 +289,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Slot {
     }
 }
 impl Slot {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]

@@ -262,6 +262,36 @@ impl ::fhirgen_runtime::Object for Specimen {
         w.object_field("condition", &self.condition);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "Specimen"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("accessionIdentifier", &self.accession_identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("subject", &self.subject);
+        e.primitive(
+            "receivedTime",
+            &self.received_time,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("parent", &self.parent);
+        e.object("request", &self.request);
+        e.object("collection", &self.collection);
+        e.object("processing", &self.processing);
+        e.object("container", &self.container);
+        e.object("condition", &self.condition);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Specimen {
     const RESOURCE_TYPE: &'static str = "Specimen";
@@ -273,15 +303,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Specimen {
     }
 }
 impl Specimen {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -581,6 +625,21 @@ impl ::fhirgen_runtime::Object for SpecimenCollection {
         w.object_field("bodySite", &self.body_site);
         w.choice_field(&self.fasting_status);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenCollection"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("collector", &self.collector);
+        e.choice("collected", &self.collected);
+        e.object("duration", &self.duration);
+        e.object("quantity", &self.quantity);
+        e.object("method", &self.method);
+        e.object("bodySite", &self.body_site);
+        e.choice("fastingStatus", &self.fasting_status);
+    }
 }
 /// Builds a `SpecimenCollection`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -794,6 +853,20 @@ impl ::fhirgen_runtime::Object for SpecimenContainer {
         w.object_field("specimenQuantity", &self.specimen_quantity);
         w.choice_field(&self.additive);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenContainer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.object("capacity", &self.capacity);
+        e.object("specimenQuantity", &self.specimen_quantity);
+        e.choice("additive", &self.additive);
+    }
 }
 /// Builds a `SpecimenContainer`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -986,6 +1059,18 @@ impl ::fhirgen_runtime::Object for SpecimenProcessing {
         w.object_field("additive", &self.additive);
         w.choice_field(&self.time);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenProcessing"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("procedure", &self.procedure);
+        e.object("additive", &self.additive);
+        e.choice("time", &self.time);
+    }
 }
 /// Builds a `SpecimenProcessing`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1114,6 +1199,18 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionCollected {
             Self::Period(value) => w.object_field("collectedPeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Specimen.collection.fastingStatus[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1172,6 +1269,16 @@ impl ::fhirgen_runtime::Choice for SpecimenCollectionFastingStatus {
             Self::Duration(value) => w.object_field("fastingStatusDuration", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Specimen.container.additive[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1228,6 +1335,16 @@ impl ::fhirgen_runtime::Choice for SpecimenContainerAdditive {
                 w.object_field("additiveCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("additiveReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }
@@ -1289,6 +1406,18 @@ impl ::fhirgen_runtime::Choice for SpecimenProcessingTime {
         match self {
             Self::DateTime(value) => w.primitive_field("timeDateTime", value),
             Self::Period(value) => w.object_field("timePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

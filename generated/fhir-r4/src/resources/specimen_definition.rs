@@ -181,6 +181,25 @@ impl ::fhirgen_runtime::Object for SpecimenDefinition {
         w.object_field("collection", &self.collection);
         w.object_field("typeTested", &self.type_tested);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("typeCollected", &self.type_collected);
+        e.object("patientPreparation", &self.patient_preparation);
+        e.primitive("timeAspect", &self.time_aspect, ::fhirgen_runtime::Kind::String);
+        e.object("collection", &self.collection);
+        e.object("typeTested", &self.type_tested);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SpecimenDefinition {
     const RESOURCE_TYPE: &'static str = "SpecimenDefinition";
@@ -192,15 +211,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SpecimenDefinition {
     }
 }
 impl SpecimenDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -474,6 +507,22 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTested {
         w.object_field("rejectionCriterion", &self.rejection_criterion);
         w.object_field("handling", &self.handling);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenDefinitionTypeTested"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("isDerived", &self.is_derived, ::fhirgen_runtime::Kind::Boolean);
+        e.object("type", &self.type_);
+        e.primitive("preference", &self.preference, ::fhirgen_runtime::Kind::Code);
+        e.object("container", &self.container);
+        e.primitive("requirement", &self.requirement, ::fhirgen_runtime::Kind::String);
+        e.object("retentionTime", &self.retention_time);
+        e.object("rejectionCriterion", &self.rejection_criterion);
+        e.object("handling", &self.handling);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -741,6 +790,22 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedContainer {
         w.object_field("additive", &self.additive);
         w.primitive_field("preparation", &self.preparation);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenDefinitionTypeTestedContainer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("material", &self.material);
+        e.object("type", &self.type_);
+        e.object("cap", &self.cap);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("capacity", &self.capacity);
+        e.choice("minimumVolume", &self.minimum_volume);
+        e.object("additive", &self.additive);
+        e.primitive("preparation", &self.preparation, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `SpecimenDefinitionTypeTestedContainer`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -915,6 +980,15 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedContainerAdditive
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.additive);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenDefinitionTypeTestedContainerAdditive"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("additive", &self.additive);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1087,6 +1161,18 @@ impl ::fhirgen_runtime::Object for SpecimenDefinitionTypeTestedHandling {
         w.object_field("maxDuration", &self.max_duration);
         w.primitive_field("instruction", &self.instruction);
     }
+    fn type_code(&self) -> &'static str {
+        "SpecimenDefinitionTypeTestedHandling"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("temperatureQualifier", &self.temperature_qualifier);
+        e.object("temperatureRange", &self.temperature_range);
+        e.object("maxDuration", &self.max_duration);
+        e.primitive("instruction", &self.instruction, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `SpecimenDefinitionTypeTestedHandling`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1213,6 +1299,16 @@ for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
             Self::Reference(value) => w.object_field("additiveReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `SpecimenDefinition.typeTested.container.minimumVolume[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1274,6 +1370,18 @@ impl ::fhirgen_runtime::Choice for SpecimenDefinitionTypeTestedContainerMinimumV
         match self {
             Self::Quantity(value) => w.object_field("minimumVolumeQuantity", value),
             Self::String(value) => w.primitive_field("minimumVolumeString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

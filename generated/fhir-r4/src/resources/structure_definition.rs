@@ -489,6 +489,58 @@ impl ::fhirgen_runtime::Object for StructureDefinition {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "StructureDefinition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.object("keyword", &self.keyword);
+        e.primitive("fhirVersion", &self.fhir_version, ::fhirgen_runtime::Kind::Code);
+        e.object("mapping", &self.mapping);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.primitive("abstract", &self.abstract_, ::fhirgen_runtime::Kind::Boolean);
+        e.object("context", &self.context);
+        e.primitive(
+            "contextInvariant",
+            &self.context_invariant,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "baseDefinition",
+            &self.base_definition,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("derivation", &self.derivation, ::fhirgen_runtime::Kind::Code);
+        e.object("snapshot", &self.snapshot);
+        e.object("differential", &self.differential);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for StructureDefinition {
     const RESOURCE_TYPE: &'static str = "StructureDefinition";
@@ -500,15 +552,29 @@ impl ::fhirgen_runtime::DropOutOfLine for StructureDefinition {
     }
 }
 impl StructureDefinition {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -937,6 +1003,16 @@ impl ::fhirgen_runtime::Object for StructureDefinitionContext {
         w.primitive_field("type", &self.type_);
         w.primitive_field("expression", &self.expression);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureDefinitionContext"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1093,6 +1169,15 @@ impl ::fhirgen_runtime::Object for StructureDefinitionDifferential {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("element", &self.element);
+    }
+    fn type_code(&self) -> &'static str {
+        "StructureDefinitionDifferential"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("element", &self.element);
     }
 }
 #[doc(hidden)]
@@ -1277,6 +1362,18 @@ impl ::fhirgen_runtime::Object for StructureDefinitionMapping {
         w.primitive_field("name", &self.name);
         w.primitive_field("comment", &self.comment);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureDefinitionMapping"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("identity", &self.identity, ::fhirgen_runtime::Kind::Id);
+        e.primitive("uri", &self.uri, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1426,6 +1523,15 @@ impl ::fhirgen_runtime::Object for StructureDefinitionSnapshot {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("element", &self.element);
+    }
+    fn type_code(&self) -> &'static str {
+        "StructureDefinitionSnapshot"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("element", &self.element);
     }
 }
 #[doc(hidden)]

@@ -356,6 +356,41 @@ impl ::fhirgen_runtime::Object for StructureMap {
         ::fhirgen_runtime::__private::empty_primitive("import", &self.import)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "StructureMap"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.object("structure", &self.structure);
+        e.primitive("import", &self.import, ::fhirgen_runtime::Kind::Canonical);
+        e.object("group", &self.group);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for StructureMap {
     const RESOURCE_TYPE: &'static str = "StructureMap";
@@ -367,15 +402,29 @@ impl ::fhirgen_runtime::DropOutOfLine for StructureMap {
     }
 }
 impl StructureMap {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -767,6 +816,24 @@ impl ::fhirgen_runtime::Object for StructureMapGroup {
         w.object_field("input", &self.input);
         w.object_field("rule", &self.rule);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Id);
+        e.primitive("extends", &self.extends, ::fhirgen_runtime::Kind::Id);
+        e.primitive("typeMode", &self.type_mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("input", &self.input);
+        e.object("rule", &self.rule);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1022,6 +1089,22 @@ impl ::fhirgen_runtime::Object for StructureMapGroupInput {
         w.primitive_field("mode", &self.mode);
         w.primitive_field("documentation", &self.documentation);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroupInput"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Id);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::String);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1247,6 +1330,24 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRule {
         w.object_field("dependent", &self.dependent);
         w.primitive_field("documentation", &self.documentation);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroupRule"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Id);
+        e.object("source", &self.source);
+        e.object("target", &self.target);
+        e.object("rule", &self.rule);
+        e.object("dependent", &self.dependent);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1454,6 +1555,16 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleDependent {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("variable", &self.variable)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroupRuleDependent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Id);
+        e.primitive("variable", &self.variable, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -2028,6 +2139,25 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleSource {
         w.primitive_field("check", &self.check);
         w.primitive_field("logMessage", &self.log_message);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroupRuleSource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("context", &self.context, ::fhirgen_runtime::Kind::Id);
+        e.primitive("min", &self.min, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("max", &self.max, ::fhirgen_runtime::Kind::String);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::String);
+        e.choice("defaultValue", &self.default_value);
+        e.primitive("element", &self.element, ::fhirgen_runtime::Kind::String);
+        e.primitive("listMode", &self.list_mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("variable", &self.variable, ::fhirgen_runtime::Kind::Id);
+        e.primitive("condition", &self.condition, ::fhirgen_runtime::Kind::String);
+        e.primitive("check", &self.check, ::fhirgen_runtime::Kind::String);
+        e.primitive("logMessage", &self.log_message, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2326,6 +2456,22 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTarget {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("listMode", &self.list_mode)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroupRuleTarget"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("context", &self.context, ::fhirgen_runtime::Kind::Id);
+        e.primitive("contextType", &self.context_type, ::fhirgen_runtime::Kind::Code);
+        e.primitive("element", &self.element, ::fhirgen_runtime::Kind::String);
+        e.primitive("variable", &self.variable, ::fhirgen_runtime::Kind::Id);
+        e.primitive("listMode", &self.list_mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("listRuleId", &self.list_rule_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("transform", &self.transform, ::fhirgen_runtime::Kind::Code);
+        e.object("parameter", &self.parameter);
     }
 }
 /// Builds a `StructureMapGroupRuleTarget`: `build()` exists once every element the specification requires is set.
@@ -2629,6 +2775,15 @@ impl ::fhirgen_runtime::Object for StructureMapGroupRuleTargetParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "StructureMapGroupRuleTargetParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2813,6 +2968,22 @@ impl ::fhirgen_runtime::Object for StructureMapStructure {
         w.primitive_field("mode", &self.mode);
         w.primitive_field("alias", &self.alias);
         w.primitive_field("documentation", &self.documentation);
+    }
+    fn type_code(&self) -> &'static str {
+        "StructureMapStructure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Canonical);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
     }
 }
 #[doc(hidden)]
@@ -3806,6 +3977,86 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleSourceDefaultValue {
             Self::Meta(value) => w.object_field("defaultValueMeta", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `StructureMap.group.rule.target.parameter.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3938,6 +4189,27 @@ impl ::fhirgen_runtime::Choice for StructureMapGroupRuleTargetParameterValue {
             Self::Boolean(value) => w.primitive_field("valueBoolean", value),
             Self::Integer(value) => w.primitive_field("valueInteger", value),
             Self::Decimal(value) => w.primitive_field("valueDecimal", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
         }
     }
 }

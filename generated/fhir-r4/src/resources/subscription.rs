@@ -214,6 +214,26 @@ impl ::fhirgen_runtime::Object for Subscription {
         w.primitive_field("error", &self.error);
         w.object_field("channel", &self.channel);
     }
+    fn type_code(&self) -> &'static str {
+        "Subscription"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("contact", &self.contact);
+        e.primitive("end", &self.end, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("reason", &self.reason, ::fhirgen_runtime::Kind::String);
+        e.primitive("criteria", &self.criteria, ::fhirgen_runtime::Kind::String);
+        e.primitive("error", &self.error, ::fhirgen_runtime::Kind::String);
+        e.object("channel", &self.channel);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Subscription {
     const RESOURCE_TYPE: &'static str = "Subscription";
@@ -225,15 +245,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Subscription {
     }
 }
 impl Subscription {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -536,6 +570,18 @@ impl ::fhirgen_runtime::Object for SubscriptionChannel {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("header", &self.header)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "SubscriptionChannel"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("endpoint", &self.endpoint, ::fhirgen_runtime::Kind::Url);
+        e.primitive("payload", &self.payload, ::fhirgen_runtime::Kind::Code);
+        e.primitive("header", &self.header, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

@@ -199,6 +199,26 @@ impl ::fhirgen_runtime::Object for Substance {
         w.object_field("instance", &self.instance);
         w.object_field("ingredient", &self.ingredient);
     }
+    fn type_code(&self) -> &'static str {
+        "Substance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("instance", &self.instance);
+        e.object("ingredient", &self.ingredient);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Substance {
     const RESOURCE_TYPE: &'static str = "Substance";
@@ -210,15 +230,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Substance {
     }
 }
 impl Substance {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -441,6 +475,16 @@ impl ::fhirgen_runtime::Object for SubstanceIngredient {
         w.object_field("quantity", &self.quantity);
         w.required_choice_field(&self.substance);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceIngredient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("quantity", &self.quantity);
+        e.required_choice("substance", &self.substance);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -605,6 +649,17 @@ impl ::fhirgen_runtime::Object for SubstanceInstance {
         w.primitive_field("expiry", &self.expiry);
         w.object_field("quantity", &self.quantity);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceInstance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("expiry", &self.expiry, ::fhirgen_runtime::Kind::DateTime);
+        e.object("quantity", &self.quantity);
+    }
 }
 /// Builds a `SubstanceInstance`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -720,6 +775,16 @@ impl ::fhirgen_runtime::Choice for SubstanceIngredientSubstance {
                 w.object_field("substanceCodeableConcept", value)
             }
             Self::Reference(value) => w.object_field("substanceReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

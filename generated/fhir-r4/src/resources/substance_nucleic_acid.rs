@@ -181,6 +181,32 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcid {
         w.object_field("oligoNucleotideType", &self.oligo_nucleotide_type);
         w.object_field("subunit", &self.subunit);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceNucleicAcid"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("sequenceType", &self.sequence_type);
+        e.primitive(
+            "numberOfSubunits",
+            &self.number_of_subunits,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.primitive(
+            "areaOfHybridisation",
+            &self.area_of_hybridisation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("oligoNucleotideType", &self.oligo_nucleotide_type);
+        e.object("subunit", &self.subunit);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceNucleicAcid {
     const RESOURCE_TYPE: &'static str = "SubstanceNucleicAcid";
@@ -192,15 +218,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SubstanceNucleicAcid {
     }
 }
 impl SubstanceNucleicAcid {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -464,6 +504,22 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunit {
         w.object_field("linkage", &self.linkage);
         w.object_field("sugar", &self.sugar);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceNucleicAcidSubunit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("subunit", &self.subunit, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::String);
+        e.primitive("length", &self.length, ::fhirgen_runtime::Kind::Integer);
+        e.object("sequenceAttachment", &self.sequence_attachment);
+        e.object("fivePrime", &self.five_prime);
+        e.object("threePrime", &self.three_prime);
+        e.object("linkage", &self.linkage);
+        e.object("sugar", &self.sugar);
+    }
 }
 /// Builds a `SubstanceNucleicAcidSubunit`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -666,6 +722,18 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunitLinkage {
         w.primitive_field("name", &self.name);
         w.primitive_field("residueSite", &self.residue_site);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceNucleicAcidSubunitLinkage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("connectivity", &self.connectivity, ::fhirgen_runtime::Kind::String);
+        e.object("identifier", &self.identifier);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("residueSite", &self.residue_site, ::fhirgen_runtime::Kind::String);
+    }
 }
 /// Builds a `SubstanceNucleicAcidSubunitLinkage`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -827,6 +895,17 @@ impl ::fhirgen_runtime::Object for SubstanceNucleicAcidSubunitSugar {
         w.object_field("identifier", &self.identifier);
         w.primitive_field("name", &self.name);
         w.primitive_field("residueSite", &self.residue_site);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceNucleicAcidSubunitSugar"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("residueSite", &self.residue_site, ::fhirgen_runtime::Kind::String);
     }
 }
 /// Builds a `SubstanceNucleicAcidSubunitSugar`: `build()` exists once every element the specification requires is set.

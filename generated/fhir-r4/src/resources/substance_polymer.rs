@@ -188,6 +188,25 @@ impl ::fhirgen_runtime::Object for SubstancePolymer {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("class", &self.class);
+        e.object("geometry", &self.geometry);
+        e.object("copolymerConnectivity", &self.copolymer_connectivity);
+        e.primitive("modification", &self.modification, ::fhirgen_runtime::Kind::String);
+        e.object("monomerSet", &self.monomer_set);
+        e.object("repeat", &self.repeat);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstancePolymer {
     const RESOURCE_TYPE: &'static str = "SubstancePolymer";
@@ -199,15 +218,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SubstancePolymer {
     }
 }
 impl SubstancePolymer {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -412,6 +445,16 @@ impl ::fhirgen_runtime::Object for SubstancePolymerMonomerSet {
         w.object_field("ratioType", &self.ratio_type);
         w.object_field("startingMaterial", &self.starting_material);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymerMonomerSet"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("ratioType", &self.ratio_type);
+        e.object("startingMaterial", &self.starting_material);
+    }
 }
 /// Builds a `SubstancePolymerMonomerSet`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -574,6 +617,18 @@ impl ::fhirgen_runtime::Object for SubstancePolymerMonomerSetStartingMaterial {
         w.object_field("type", &self.type_);
         w.primitive_field("isDefining", &self.is_defining);
         w.object_field("amount", &self.amount);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymerMonomerSetStartingMaterial"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("material", &self.material);
+        e.object("type", &self.type_);
+        e.primitive("isDefining", &self.is_defining, ::fhirgen_runtime::Kind::Boolean);
+        e.object("amount", &self.amount);
     }
 }
 /// Builds a `SubstancePolymerMonomerSetStartingMaterial`: `build()` exists once every element the specification requires is set.
@@ -752,6 +807,26 @@ impl ::fhirgen_runtime::Object for SubstancePolymerRepeat {
         w.primitive_field("averageMolecularFormula", &self.average_molecular_formula);
         w.object_field("repeatUnitAmountType", &self.repeat_unit_amount_type);
         w.object_field("repeatUnit", &self.repeat_unit);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymerRepeat"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "numberOfUnits",
+            &self.number_of_units,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.primitive(
+            "averageMolecularFormula",
+            &self.average_molecular_formula,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("repeatUnitAmountType", &self.repeat_unit_amount_type);
+        e.object("repeatUnit", &self.repeat_unit);
     }
 }
 /// Builds a `SubstancePolymerRepeat`: `build()` exists once every element the specification requires is set.
@@ -947,6 +1022,19 @@ impl ::fhirgen_runtime::Object for SubstancePolymerRepeatRepeatUnit {
         w.object_field("degreeOfPolymerisation", &self.degree_of_polymerisation);
         w.object_field("structuralRepresentation", &self.structural_representation);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymerRepeatRepeatUnit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("orientationOfPolymerisation", &self.orientation_of_polymerisation);
+        e.primitive("repeatUnit", &self.repeat_unit, ::fhirgen_runtime::Kind::String);
+        e.object("amount", &self.amount);
+        e.object("degreeOfPolymerisation", &self.degree_of_polymerisation);
+        e.object("structuralRepresentation", &self.structural_representation);
+    }
 }
 /// Builds a `SubstancePolymerRepeatRepeatUnit`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1111,6 +1199,16 @@ for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
         w.object_field("degree", &self.degree);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("degree", &self.degree);
+        e.object("amount", &self.amount);
+    }
 }
 /// Builds a `SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1263,6 +1361,21 @@ for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
         w.object_field("type", &self.type_);
         w.primitive_field("representation", &self.representation);
         w.object_field("attachment", &self.attachment);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstancePolymerRepeatRepeatUnitStructuralRepresentation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive(
+            "representation",
+            &self.representation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("attachment", &self.attachment);
     }
 }
 /// Builds a `SubstancePolymerRepeatRepeatUnitStructuralRepresentation`: `build()` exists once every element the specification requires is set.

@@ -178,6 +178,31 @@ impl ::fhirgen_runtime::Object for SubstanceProtein {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceProtein"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("sequenceType", &self.sequence_type);
+        e.primitive(
+            "numberOfSubunits",
+            &self.number_of_subunits,
+            ::fhirgen_runtime::Kind::Integer,
+        );
+        e.primitive(
+            "disulfideLinkage",
+            &self.disulfide_linkage,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("subunit", &self.subunit);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceProtein {
     const RESOURCE_TYPE: &'static str = "SubstanceProtein";
@@ -189,15 +214,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SubstanceProtein {
     }
 }
 impl SubstanceProtein {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -469,6 +508,30 @@ impl ::fhirgen_runtime::Object for SubstanceProteinSubunit {
         w.primitive_field("nTerminalModification", &self.n_terminal_modification);
         w.object_field("cTerminalModificationId", &self.c_terminal_modification_id);
         w.primitive_field("cTerminalModification", &self.c_terminal_modification);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceProteinSubunit"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("subunit", &self.subunit, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("sequence", &self.sequence, ::fhirgen_runtime::Kind::String);
+        e.primitive("length", &self.length, ::fhirgen_runtime::Kind::Integer);
+        e.object("sequenceAttachment", &self.sequence_attachment);
+        e.object("nTerminalModificationId", &self.n_terminal_modification_id);
+        e.primitive(
+            "nTerminalModification",
+            &self.n_terminal_modification,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("cTerminalModificationId", &self.c_terminal_modification_id);
+        e.primitive(
+            "cTerminalModification",
+            &self.c_terminal_modification,
+            ::fhirgen_runtime::Kind::String,
+        );
     }
 }
 /// Builds a `SubstanceProteinSubunit`: `build()` exists once every element the specification requires is set.

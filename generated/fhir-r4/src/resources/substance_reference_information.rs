@@ -173,6 +173,24 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformation {
         w.object_field("classification", &self.classification);
         w.object_field("target", &self.target);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceReferenceInformation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("gene", &self.gene);
+        e.object("geneElement", &self.gene_element);
+        e.object("classification", &self.classification);
+        e.object("target", &self.target);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceReferenceInformation {
     const RESOURCE_TYPE: &'static str = "SubstanceReferenceInformation";
@@ -184,15 +202,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SubstanceReferenceInformation {
     }
 }
 impl SubstanceReferenceInformation {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -412,6 +444,18 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationClassification {
         w.object_field("subtype", &self.subtype);
         w.object_field("source", &self.source);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceReferenceInformationClassification"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("domain", &self.domain);
+        e.object("classification", &self.classification);
+        e.object("subtype", &self.subtype);
+        e.object("source", &self.source);
+    }
 }
 /// Builds a `SubstanceReferenceInformationClassification`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -569,6 +613,17 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationGene {
         w.object_field("gene", &self.gene);
         w.object_field("source", &self.source);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceReferenceInformationGene"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("geneSequenceOrigin", &self.gene_sequence_origin);
+        e.object("gene", &self.gene);
+        e.object("source", &self.source);
+    }
 }
 /// Builds a `SubstanceReferenceInformationGene`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -720,6 +775,17 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationGeneElement {
         w.object_field("type", &self.type_);
         w.object_field("element", &self.element);
         w.object_field("source", &self.source);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceReferenceInformationGeneElement"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("element", &self.element);
+        e.object("source", &self.source);
     }
 }
 /// Builds a `SubstanceReferenceInformationGeneElement`: `build()` exists once every element the specification requires is set.
@@ -932,6 +998,22 @@ impl ::fhirgen_runtime::Object for SubstanceReferenceInformationTarget {
         w.object_field("amountType", &self.amount_type);
         w.object_field("source", &self.source);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceReferenceInformationTarget"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("target", &self.target);
+        e.object("type", &self.type_);
+        e.object("interaction", &self.interaction);
+        e.object("organism", &self.organism);
+        e.object("organismType", &self.organism_type);
+        e.choice("amount", &self.amount);
+        e.object("amountType", &self.amount_type);
+        e.object("source", &self.source);
+    }
 }
 /// Builds a `SubstanceReferenceInformationTarget`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1093,6 +1175,19 @@ impl ::fhirgen_runtime::Choice for SubstanceReferenceInformationTargetAmount {
             Self::Quantity(value) => w.object_field("amountQuantity", value),
             Self::Range(value) => w.object_field("amountRange", value),
             Self::String(value) => w.primitive_field("amountString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

@@ -278,6 +278,44 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterial {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterial"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("sourceMaterialClass", &self.source_material_class);
+        e.object("sourceMaterialType", &self.source_material_type);
+        e.object("sourceMaterialState", &self.source_material_state);
+        e.object("organismId", &self.organism_id);
+        e.primitive(
+            "organismName",
+            &self.organism_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("parentSubstanceId", &self.parent_substance_id);
+        e.primitive(
+            "parentSubstanceName",
+            &self.parent_substance_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("countryOfOrigin", &self.country_of_origin);
+        e.primitive(
+            "geographicalLocation",
+            &self.geographical_location,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("developmentStage", &self.development_stage);
+        e.object("fractionDescription", &self.fraction_description);
+        e.object("organism", &self.organism);
+        e.object("partDescription", &self.part_description);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceSourceMaterial {
     const RESOURCE_TYPE: &'static str = "SubstanceSourceMaterial";
@@ -289,15 +327,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SubstanceSourceMaterial {
     }
 }
 impl SubstanceSourceMaterial {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -562,6 +614,16 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialFractionDescription {
         w.primitive_field("fraction", &self.fraction);
         w.object_field("materialType", &self.material_type);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterialFractionDescription"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("fraction", &self.fraction, ::fhirgen_runtime::Kind::String);
+        e.object("materialType", &self.material_type);
+    }
 }
 /// Builds a `SubstanceSourceMaterialFractionDescription`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -765,6 +827,26 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganism {
         w.object_field("hybrid", &self.hybrid);
         w.object_field("organismGeneral", &self.organism_general);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterialOrganism"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("family", &self.family);
+        e.object("genus", &self.genus);
+        e.object("species", &self.species);
+        e.object("intraspecificType", &self.intraspecific_type);
+        e.primitive(
+            "intraspecificDescription",
+            &self.intraspecific_description,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("author", &self.author);
+        e.object("hybrid", &self.hybrid);
+        e.object("organismGeneral", &self.organism_general);
+    }
 }
 /// Builds a `SubstanceSourceMaterialOrganism`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -950,6 +1032,20 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismAuthor {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("authorType", &self.author_type);
         w.primitive_field("authorDescription", &self.author_description);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterialOrganismAuthor"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("authorType", &self.author_type);
+        e.primitive(
+            "authorDescription",
+            &self.author_description,
+            ::fhirgen_runtime::Kind::String,
+        );
     }
 }
 /// Builds a `SubstanceSourceMaterialOrganismAuthor`: `build()` exists once every element the specification requires is set.
@@ -1143,6 +1239,35 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismHybrid {
         w.primitive_field("paternalOrganismName", &self.paternal_organism_name);
         w.object_field("hybridType", &self.hybrid_type);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterialOrganismHybrid"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "maternalOrganismId",
+            &self.maternal_organism_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "maternalOrganismName",
+            &self.maternal_organism_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "paternalOrganismId",
+            &self.paternal_organism_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "paternalOrganismName",
+            &self.paternal_organism_name,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("hybridType", &self.hybrid_type);
+    }
 }
 /// Builds a `SubstanceSourceMaterialOrganismHybrid`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1318,6 +1443,18 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialOrganismOrganismGenera
         w.object_field("class", &self.class);
         w.object_field("order", &self.order);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterialOrganismOrganismGeneral"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("kingdom", &self.kingdom);
+        e.object("phylum", &self.phylum);
+        e.object("class", &self.class);
+        e.object("order", &self.order);
+    }
 }
 /// Builds a `SubstanceSourceMaterialOrganismOrganismGeneral`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1461,6 +1598,16 @@ impl ::fhirgen_runtime::Object for SubstanceSourceMaterialPartDescription {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("part", &self.part);
         w.object_field("partLocation", &self.part_location);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSourceMaterialPartDescription"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("part", &self.part);
+        e.object("partLocation", &self.part_location);
     }
 }
 /// Builds a `SubstanceSourceMaterialPartDescription`: `build()` exists once every element the specification requires is set.

@@ -317,6 +317,38 @@ impl ::fhirgen_runtime::Object for SubstanceSpecification {
         w.object_field("protein", &self.protein);
         w.object_field("sourceMaterial", &self.source_material);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecification"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("type", &self.type_);
+        e.object("status", &self.status);
+        e.object("domain", &self.domain);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("source", &self.source);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("moiety", &self.moiety);
+        e.object("property", &self.property);
+        e.object("referenceInformation", &self.reference_information);
+        e.object("structure", &self.structure);
+        e.object("code", &self.code);
+        e.object("name", &self.name);
+        e.object("molecularWeight", &self.molecular_weight);
+        e.object("relationship", &self.relationship);
+        e.object("nucleicAcid", &self.nucleic_acid);
+        e.object("polymer", &self.polymer);
+        e.object("protein", &self.protein);
+        e.object("sourceMaterial", &self.source_material);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SubstanceSpecification {
     const RESOURCE_TYPE: &'static str = "SubstanceSpecification";
@@ -328,15 +360,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SubstanceSpecification {
     }
 }
 impl SubstanceSpecification {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -653,6 +699,19 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationCode {
         w.primitive_field("comment", &self.comment);
         w.object_field("source", &self.source);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationCode"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.object("status", &self.status);
+        e.primitive("statusDate", &self.status_date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("comment", &self.comment, ::fhirgen_runtime::Kind::String);
+        e.object("source", &self.source);
+    }
 }
 /// Builds a `SubstanceSpecificationCode`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -870,6 +929,25 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationMoiety {
         w.object_field("opticalActivity", &self.optical_activity);
         w.primitive_field("molecularFormula", &self.molecular_formula);
         w.choice_field(&self.amount);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationMoiety"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("role", &self.role);
+        e.object("identifier", &self.identifier);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("stereochemistry", &self.stereochemistry);
+        e.object("opticalActivity", &self.optical_activity);
+        e.primitive(
+            "molecularFormula",
+            &self.molecular_formula,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.choice("amount", &self.amount);
     }
 }
 /// Builds a `SubstanceSpecificationMoiety`: `build()` exists once every element the specification requires is set.
@@ -1131,6 +1209,25 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationName {
         w.object_field("official", &self.official);
         w.object_field("source", &self.source);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationName"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.object("status", &self.status);
+        e.primitive("preferred", &self.preferred, ::fhirgen_runtime::Kind::Boolean);
+        e.object("language", &self.language);
+        e.object("domain", &self.domain);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.object("synonym", &self.synonym);
+        e.object("translation", &self.translation);
+        e.object("official", &self.official);
+        e.object("source", &self.source);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1358,6 +1455,17 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationNameOfficial {
         w.object_field("status", &self.status);
         w.primitive_field("date", &self.date);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationNameOfficial"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("authority", &self.authority);
+        e.object("status", &self.status);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+    }
 }
 /// Builds a `SubstanceSpecificationNameOfficial`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1544,6 +1652,19 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationProperty {
         w.primitive_field("parameters", &self.parameters);
         w.choice_field(&self.defining_substance);
         w.choice_field(&self.amount);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationProperty"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.primitive("parameters", &self.parameters, ::fhirgen_runtime::Kind::String);
+        e.choice("definingSubstance", &self.defining_substance);
+        e.choice("amount", &self.amount);
     }
 }
 /// Builds a `SubstanceSpecificationProperty`: `build()` exists once every element the specification requires is set.
@@ -1775,6 +1896,21 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationRelationship {
         w.object_field("amountRatioLowLimit", &self.amount_ratio_low_limit);
         w.object_field("amountType", &self.amount_type);
         w.object_field("source", &self.source);
+    }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationRelationship"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("substance", &self.substance);
+        e.object("relationship", &self.relationship);
+        e.primitive("isDefining", &self.is_defining, ::fhirgen_runtime::Kind::Boolean);
+        e.choice("amount", &self.amount);
+        e.object("amountRatioLowLimit", &self.amount_ratio_low_limit);
+        e.object("amountType", &self.amount_type);
+        e.object("source", &self.source);
     }
 }
 /// Builds a `SubstanceSpecificationRelationship`: `build()` exists once every element the specification requires is set.
@@ -2019,6 +2155,30 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructure {
         w.object_field("source", &self.source);
         w.object_field("representation", &self.representation);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationStructure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("stereochemistry", &self.stereochemistry);
+        e.object("opticalActivity", &self.optical_activity);
+        e.primitive(
+            "molecularFormula",
+            &self.molecular_formula,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "molecularFormulaByMoiety",
+            &self.molecular_formula_by_moiety,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("isotope", &self.isotope);
+        e.object("molecularWeight", &self.molecular_weight);
+        e.object("source", &self.source);
+        e.object("representation", &self.representation);
+    }
 }
 /// Builds a `SubstanceSpecificationStructure`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2229,6 +2389,19 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructureIsotope {
         w.object_field("halfLife", &self.half_life);
         w.object_field("molecularWeight", &self.molecular_weight);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationStructureIsotope"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("name", &self.name);
+        e.object("substitution", &self.substitution);
+        e.object("halfLife", &self.half_life);
+        e.object("molecularWeight", &self.molecular_weight);
+    }
 }
 /// Builds a `SubstanceSpecificationStructureIsotope`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2392,6 +2565,17 @@ for SubstanceSpecificationStructureIsotopeMolecularWeight {
         w.object_field("type", &self.type_);
         w.object_field("amount", &self.amount);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationStructureIsotopeMolecularWeight"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("method", &self.method);
+        e.object("type", &self.type_);
+        e.object("amount", &self.amount);
+    }
 }
 /// Builds a `SubstanceSpecificationStructureIsotopeMolecularWeight`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2548,6 +2732,21 @@ impl ::fhirgen_runtime::Object for SubstanceSpecificationStructureRepresentation
         w.primitive_field("representation", &self.representation);
         w.object_field("attachment", &self.attachment);
     }
+    fn type_code(&self) -> &'static str {
+        "SubstanceSpecificationStructureRepresentation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive(
+            "representation",
+            &self.representation,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("attachment", &self.attachment);
+    }
 }
 /// Builds a `SubstanceSpecificationStructureRepresentation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2670,6 +2869,18 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationMoietyAmount {
             Self::String(value) => w.primitive_field("amountString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `SubstanceSpecification.property.amount[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2733,6 +2944,18 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyAmount {
             Self::String(value) => w.primitive_field("amountString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `SubstanceSpecification.property.definingSubstance[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2789,6 +3012,16 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationPropertyDefiningSubstan
             Self::CodeableConcept(value) => {
                 w.object_field("definingSubstanceCodeableConcept", value)
             }
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }
@@ -2880,6 +3113,20 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipAmount {
             Self::String(value) => w.primitive_field("amountString", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+        }
+    }
 }
 /// The types `SubstanceSpecification.relationship.substance[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2936,6 +3183,16 @@ impl ::fhirgen_runtime::Choice for SubstanceSpecificationRelationshipSubstance {
             Self::CodeableConcept(value) => {
                 w.object_field("substanceCodeableConcept", value)
             }
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Reference(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

@@ -252,6 +252,30 @@ impl ::fhirgen_runtime::Object for SupplyDelivery {
         w.object_field("destination", &self.destination);
         w.object_field("receiver", &self.receiver);
     }
+    fn type_code(&self) -> &'static str {
+        "SupplyDelivery"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("patient", &self.patient);
+        e.object("type", &self.type_);
+        e.object("suppliedItem", &self.supplied_item);
+        e.choice("occurrence", &self.occurrence);
+        e.object("supplier", &self.supplier);
+        e.object("destination", &self.destination);
+        e.object("receiver", &self.receiver);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SupplyDelivery {
     const RESOURCE_TYPE: &'static str = "SupplyDelivery";
@@ -263,15 +287,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SupplyDelivery {
     }
 }
 impl SupplyDelivery {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -506,6 +544,16 @@ impl ::fhirgen_runtime::Object for SupplyDeliverySuppliedItem {
         w.object_field("quantity", &self.quantity);
         w.choice_field(&self.item);
     }
+    fn type_code(&self) -> &'static str {
+        "SupplyDeliverySuppliedItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("quantity", &self.quantity);
+        e.choice("item", &self.item);
+    }
 }
 /// Builds a `SupplyDeliverySuppliedItem`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -637,6 +685,19 @@ impl ::fhirgen_runtime::Choice for SupplyDeliveryOccurrence {
             Self::Timing(value) => w.object_field("occurrenceTiming", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `SupplyDelivery.suppliedItem.item[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -691,6 +752,16 @@ impl ::fhirgen_runtime::Choice for SupplyDeliverySuppliedItemItem {
         match self {
             Self::CodeableConcept(value) => w.object_field("itemCodeableConcept", value),
             Self::Reference(value) => w.object_field("itemReference", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
         }
     }
 }

@@ -307,6 +307,34 @@ impl ::fhirgen_runtime::Object for SupplyRequest {
         w.object_field("deliverFrom", &self.deliver_from);
         w.object_field("deliverTo", &self.deliver_to);
     }
+    fn type_code(&self) -> &'static str {
+        "SupplyRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.required_choice("item", &self.item);
+        e.object("quantity", &self.quantity);
+        e.object("parameter", &self.parameter);
+        e.choice("occurrence", &self.occurrence);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requester", &self.requester);
+        e.object("supplier", &self.supplier);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("deliverFrom", &self.deliver_from);
+        e.object("deliverTo", &self.deliver_to);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for SupplyRequest {
     const RESOURCE_TYPE: &'static str = "SupplyRequest";
@@ -318,15 +346,29 @@ impl ::fhirgen_runtime::DropOutOfLine for SupplyRequest {
     }
 }
 impl SupplyRequest {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -615,6 +657,16 @@ impl ::fhirgen_runtime::Object for SupplyRequestParameter {
         w.object_field("code", &self.code);
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "SupplyRequestParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+    }
 }
 /// Builds a `SupplyRequestParameter`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -728,6 +780,16 @@ impl ::fhirgen_runtime::Choice for SupplyRequestItem {
             Self::Reference(value) => w.object_field("itemReference", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `SupplyRequest.occurrence[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -800,6 +862,19 @@ impl ::fhirgen_runtime::Choice for SupplyRequestOccurrence {
             Self::DateTime(value) => w.primitive_field("occurrenceDateTime", value),
             Self::Period(value) => w.object_field("occurrencePeriod", value),
             Self::Timing(value) => w.object_field("occurrenceTiming", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
         }
     }
 }
@@ -891,6 +966,20 @@ impl ::fhirgen_runtime::Choice for SupplyRequestParameterValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
             Self::Range(value) => w.object_field("valueRange", value),
             Self::Boolean(value) => w.primitive_field("valueBoolean", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
         }
     }
 }

@@ -471,6 +471,62 @@ impl ::fhirgen_runtime::Object for Task {
         w.object_field("input", &self.input);
         w.object_field("output", &self.output);
     }
+    fn type_code(&self) -> &'static str {
+        "Task"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("groupIdentifier", &self.group_identifier);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("businessStatus", &self.business_status);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("focus", &self.focus);
+        e.object("for", &self.for_);
+        e.object("encounter", &self.encounter);
+        e.object("executionPeriod", &self.execution_period);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive(
+            "lastModified",
+            &self.last_modified,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("requester", &self.requester);
+        e.object("performerType", &self.performer_type);
+        e.object("owner", &self.owner);
+        e.object("location", &self.location);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("insurance", &self.insurance);
+        e.object("note", &self.note);
+        e.object("relevantHistory", &self.relevant_history);
+        e.object("restriction", &self.restriction);
+        e.object("input", &self.input);
+        e.object("output", &self.output);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for Task {
     const RESOURCE_TYPE: &'static str = "Task";
@@ -482,15 +538,29 @@ impl ::fhirgen_runtime::DropOutOfLine for Task {
     }
 }
 impl Task {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -2313,6 +2383,16 @@ impl ::fhirgen_runtime::Object for TaskInput {
         w.object_field("type", &self.type_);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "TaskInput"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3925,6 +4005,16 @@ impl ::fhirgen_runtime::Object for TaskOutput {
         w.object_field("type", &self.type_);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "TaskOutput"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -4094,6 +4184,21 @@ impl ::fhirgen_runtime::Object for TaskRestriction {
         w.primitive_field("repetitions", &self.repetitions);
         w.object_field("period", &self.period);
         w.object_field("recipient", &self.recipient);
+    }
+    fn type_code(&self) -> &'static str {
+        "TaskRestriction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "repetitions",
+            &self.repetitions,
+            ::fhirgen_runtime::Kind::PositiveInt,
+        );
+        e.object("period", &self.period);
+        e.object("recipient", &self.recipient);
     }
 }
 /// Builds a `TaskRestriction`: `build()` exists once every element the specification requires is set.
@@ -5034,6 +5139,86 @@ impl ::fhirgen_runtime::Choice for TaskInputValue {
             Self::Meta(value) => w.object_field("valueMeta", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Task.output.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -5909,6 +6094,86 @@ impl ::fhirgen_runtime::Choice for TaskOutputValue {
             Self::UsageContext(value) => w.object_field("valueUsageContext", value),
             Self::Dosage(value) => w.object_field("valueDosage", value),
             Self::Meta(value) => w.object_field("valueMeta", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Base64Binary(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Base64Binary)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Canonical(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Canonical)
+            }
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::Date(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Date),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Id(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Id),
+            Self::Instant(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Instant)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Markdown(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Markdown)
+            }
+            Self::Oid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Oid),
+            Self::PositiveInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::PositiveInt)
+            }
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::UnsignedInt(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::UnsignedInt)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Url(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Url),
+            Self::Uuid(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uuid),
+            Self::Address(value) => e.object(name, value),
+            Self::Age(value) => e.object(name, value),
+            Self::Annotation(value) => e.object(name, value),
+            Self::Attachment(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::Coding(value) => e.object(name, value),
+            Self::ContactPoint(value) => e.object(name, value),
+            Self::Count(value) => e.object(name, value),
+            Self::Distance(value) => e.object(name, value),
+            Self::Duration(value) => e.object(name, value),
+            Self::HumanName(value) => e.object(name, value),
+            Self::Identifier(value) => e.object(name, value),
+            Self::Money(value) => e.object(name, value),
+            Self::Period(value) => e.object(name, value),
+            Self::Quantity(value) => e.object(name, value),
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::Reference(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Signature(value) => e.object(name, value),
+            Self::Timing(value) => e.object(name, value),
+            Self::ContactDetail(value) => e.object(name, value),
+            Self::Contributor(value) => e.object(name, value),
+            Self::DataRequirement(value) => e.object(name, value),
+            Self::Expression(value) => e.object(name, value),
+            Self::ParameterDefinition(value) => e.object(name, value),
+            Self::RelatedArtifact(value) => e.object(name, value),
+            Self::TriggerDefinition(value) => e.object(name, value),
+            Self::UsageContext(value) => e.object(name, value),
+            Self::Dosage(value) => e.object(name, value),
+            Self::Meta(value) => e.object(name, value),
         }
     }
 }

@@ -425,6 +425,47 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilities {
         w.object_field("translation", &self.translation);
         w.object_field("closure", &self.closure);
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilities"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("kind", &self.kind, ::fhirgen_runtime::Kind::Code);
+        e.object("software", &self.software);
+        e.object("implementation", &self.implementation);
+        e.primitive("lockedDate", &self.locked_date, ::fhirgen_runtime::Kind::Boolean);
+        e.object("codeSystem", &self.code_system);
+        e.object("expansion", &self.expansion);
+        e.primitive("codeSearch", &self.code_search, ::fhirgen_runtime::Kind::Code);
+        e.object("validateCode", &self.validate_code);
+        e.object("translation", &self.translation);
+        e.object("closure", &self.closure);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for TerminologyCapabilities {
     const RESOURCE_TYPE: &'static str = "TerminologyCapabilities";
@@ -436,15 +477,29 @@ impl ::fhirgen_runtime::DropOutOfLine for TerminologyCapabilities {
     }
 }
 impl TerminologyCapabilities {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -800,6 +855,15 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesClosure {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("translation", &self.translation);
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesClosure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("translation", &self.translation, ::fhirgen_runtime::Kind::Boolean);
+    }
 }
 /// Builds a `TerminologyCapabilitiesClosure`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -946,6 +1010,17 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystem {
         w.primitive_field("uri", &self.uri);
         w.object_field("version", &self.version);
         w.primitive_field("subsumption", &self.subsumption);
+    }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesCodeSystem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("uri", &self.uri, ::fhirgen_runtime::Kind::Canonical);
+        e.object("version", &self.version);
+        e.primitive("subsumption", &self.subsumption, ::fhirgen_runtime::Kind::Boolean);
     }
 }
 /// Builds a `TerminologyCapabilitiesCodeSystem`: `build()` exists once every element the specification requires is set.
@@ -1157,6 +1232,24 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersion {
         ::fhirgen_runtime::__private::empty_primitive("property", &self.property)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesCodeSystemVersion"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::String);
+        e.primitive("isDefault", &self.is_default, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive(
+            "compositional",
+            &self.compositional,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("filter", &self.filter);
+        e.primitive("property", &self.property, ::fhirgen_runtime::Kind::Code);
+    }
 }
 /// Builds a `TerminologyCapabilitiesCodeSystemVersion`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1327,6 +1420,16 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesCodeSystemVersionFilte
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::empty_primitive("op", &self.op)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesCodeSystemVersionFilter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("op", &self.op, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]
@@ -1547,6 +1650,23 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesExpansion {
         w.object_field("parameter", &self.parameter);
         w.primitive_field("textFilter", &self.text_filter);
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesExpansion"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "hierarchical",
+            &self.hierarchical,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("paging", &self.paging, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("incomplete", &self.incomplete, ::fhirgen_runtime::Kind::Boolean);
+        e.object("parameter", &self.parameter);
+        e.primitive("textFilter", &self.text_filter, ::fhirgen_runtime::Kind::Markdown);
+    }
 }
 /// Builds a `TerminologyCapabilitiesExpansion`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1706,6 +1826,20 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesExpansionParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.primitive_field("documentation", &self.documentation);
+    }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesExpansionParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "documentation",
+            &self.documentation,
+            ::fhirgen_runtime::Kind::String,
+        );
     }
 }
 #[doc(hidden)]
@@ -1867,6 +2001,16 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesImplementation {
         w.primitive_field("description", &self.description);
         w.primitive_field("url", &self.url);
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesImplementation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Url);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2027,6 +2171,16 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesSoftware {
         w.primitive_field("name", &self.name);
         w.primitive_field("version", &self.version);
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesSoftware"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2173,6 +2327,15 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesTranslation {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("needsMap", &self.needs_map);
     }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesTranslation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("needsMap", &self.needs_map, ::fhirgen_runtime::Kind::Boolean);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2313,6 +2476,19 @@ impl ::fhirgen_runtime::Object for TerminologyCapabilitiesValidateCode {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("translations", &self.translations);
+    }
+    fn type_code(&self) -> &'static str {
+        "TerminologyCapabilitiesValidateCode"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "translations",
+            &self.translations,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
     }
 }
 #[doc(hidden)]

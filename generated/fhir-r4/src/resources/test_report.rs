@@ -269,6 +269,31 @@ impl ::fhirgen_runtime::Object for TestReport {
         w.object_field("test", &self.test);
         w.object_field("teardown", &self.teardown);
     }
+    fn type_code(&self) -> &'static str {
+        "TestReport"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("testScript", &self.test_script);
+        e.primitive("result", &self.result, ::fhirgen_runtime::Kind::Code);
+        e.primitive("score", &self.score, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("tester", &self.tester, ::fhirgen_runtime::Kind::String);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::DateTime);
+        e.object("participant", &self.participant);
+        e.object("setup", &self.setup);
+        e.object("test", &self.test);
+        e.object("teardown", &self.teardown);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for TestReport {
     const RESOURCE_TYPE: &'static str = "TestReport";
@@ -280,15 +305,29 @@ impl ::fhirgen_runtime::DropOutOfLine for TestReport {
     }
 }
 impl TestReport {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -575,6 +614,17 @@ impl ::fhirgen_runtime::Object for TestReportParticipant {
         w.primitive_field("uri", &self.uri);
         w.primitive_field("display", &self.display);
     }
+    fn type_code(&self) -> &'static str {
+        "TestReportParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("uri", &self.uri, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -737,6 +787,15 @@ impl ::fhirgen_runtime::Object for TestReportSetup {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "TestReportSetup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("action", &self.action);
+    }
 }
 /// Builds a `TestReportSetup`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -873,6 +932,16 @@ impl ::fhirgen_runtime::Object for TestReportSetupAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestReportSetupAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operation", &self.operation);
+        e.object("assert", &self.assert);
     }
 }
 /// Builds a `TestReportSetupAction`: `build()` exists once every element the specification requires is set.
@@ -1037,6 +1106,17 @@ impl ::fhirgen_runtime::Object for TestReportSetupActionAssert {
         w.primitive_field("result", &self.result);
         w.primitive_field("message", &self.message);
         w.primitive_field("detail", &self.detail);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestReportSetupActionAssert"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("result", &self.result, ::fhirgen_runtime::Kind::Code);
+        e.primitive("message", &self.message, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("detail", &self.detail, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1217,6 +1297,17 @@ impl ::fhirgen_runtime::Object for TestReportSetupActionOperation {
         w.primitive_field("message", &self.message);
         w.primitive_field("detail", &self.detail);
     }
+    fn type_code(&self) -> &'static str {
+        "TestReportSetupActionOperation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("result", &self.result, ::fhirgen_runtime::Kind::Code);
+        e.primitive("message", &self.message, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("detail", &self.detail, ::fhirgen_runtime::Kind::Uri);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1364,6 +1455,15 @@ impl ::fhirgen_runtime::Object for TestReportTeardown {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "TestReportTeardown"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("action", &self.action);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1498,6 +1598,15 @@ impl ::fhirgen_runtime::Object for TestReportTeardownAction {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestReportTeardownAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operation", &self.operation);
     }
 }
 #[doc(hidden)]
@@ -1662,6 +1771,17 @@ impl ::fhirgen_runtime::Object for TestReportTest {
         w.primitive_field("description", &self.description);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "TestReportTest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("action", &self.action);
+    }
 }
 /// Builds a `TestReportTest`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1808,6 +1928,16 @@ impl ::fhirgen_runtime::Object for TestReportTestAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestReportTestAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operation", &self.operation);
+        e.object("assert", &self.assert);
     }
 }
 /// Builds a `TestReportTestAction`: `build()` exists once every element the specification requires is set.

@@ -407,6 +407,47 @@ impl ::fhirgen_runtime::Object for TestScript {
         w.object_field("test", &self.test);
         w.object_field("teardown", &self.teardown);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScript"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.object("origin", &self.origin);
+        e.object("destination", &self.destination);
+        e.object("metadata", &self.metadata);
+        e.object("fixture", &self.fixture);
+        e.object("profile", &self.profile);
+        e.object("variable", &self.variable);
+        e.object("setup", &self.setup);
+        e.object("test", &self.test);
+        e.object("teardown", &self.teardown);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for TestScript {
     const RESOURCE_TYPE: &'static str = "TestScript";
@@ -418,15 +459,29 @@ impl ::fhirgen_runtime::DropOutOfLine for TestScript {
     }
 }
 impl TestScript {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -785,6 +840,16 @@ impl ::fhirgen_runtime::Object for TestScriptDestination {
         w.primitive_field("index", &self.index);
         w.object_field("profile", &self.profile);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptDestination"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("index", &self.index, ::fhirgen_runtime::Kind::Integer);
+        e.object("profile", &self.profile);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -955,6 +1020,17 @@ impl ::fhirgen_runtime::Object for TestScriptFixture {
         w.primitive_field("autocreate", &self.autocreate);
         w.primitive_field("autodelete", &self.autodelete);
         w.object_field("resource", &self.resource);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptFixture"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("autocreate", &self.autocreate, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("autodelete", &self.autodelete, ::fhirgen_runtime::Kind::Boolean);
+        e.object("resource", &self.resource);
     }
 }
 #[doc(hidden)]
@@ -1127,6 +1203,16 @@ impl ::fhirgen_runtime::Object for TestScriptMetadata {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("link", &self.link);
         w.object_field("capability", &self.capability);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptMetadata"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("link", &self.link);
+        e.object("capability", &self.capability);
     }
 }
 #[doc(hidden)]
@@ -1373,6 +1459,25 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataCapability {
         ::fhirgen_runtime::__private::empty_primitive("link", &self.link)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptMetadataCapability"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("required", &self.required, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("validated", &self.validated, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("origin", &self.origin, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("destination", &self.destination, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("link", &self.link, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "capabilities",
+            &self.capabilities,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1588,6 +1693,16 @@ impl ::fhirgen_runtime::Object for TestScriptMetadataLink {
         w.primitive_field("url", &self.url);
         w.primitive_field("description", &self.description);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptMetadataLink"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1744,6 +1859,16 @@ impl ::fhirgen_runtime::Object for TestScriptOrigin {
         w.primitive_field("index", &self.index);
         w.object_field("profile", &self.profile);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptOrigin"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("index", &self.index, ::fhirgen_runtime::Kind::Integer);
+        e.object("profile", &self.profile);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1887,6 +2012,15 @@ impl ::fhirgen_runtime::Object for TestScriptSetup {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptSetup"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("action", &self.action);
+    }
 }
 /// Builds a `TestScriptSetup`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2023,6 +2157,16 @@ impl ::fhirgen_runtime::Object for TestScriptSetupAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptSetupAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operation", &self.operation);
+        e.object("assert", &self.assert);
     }
 }
 /// Builds a `TestScriptSetupAction`: `build()` exists once every element the specification requires is set.
@@ -2479,6 +2623,64 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionAssert {
         w.primitive_field("validateProfileId", &self.validate_profile_id);
         w.primitive_field("value", &self.value);
         w.primitive_field("warningOnly", &self.warning_only);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptSetupActionAssert"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("label", &self.label, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("direction", &self.direction, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "compareToSourceId",
+            &self.compare_to_source_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "compareToSourceExpression",
+            &self.compare_to_source_expression,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "compareToSourcePath",
+            &self.compare_to_source_path,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("contentType", &self.content_type, ::fhirgen_runtime::Kind::Code);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+        e.primitive("headerField", &self.header_field, ::fhirgen_runtime::Kind::String);
+        e.primitive("minimumId", &self.minimum_id, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "navigationLinks",
+            &self.navigation_links,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("operator", &self.operator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "requestMethod",
+            &self.request_method,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.primitive("requestURL", &self.request_url, ::fhirgen_runtime::Kind::String);
+        e.primitive("resource", &self.resource, ::fhirgen_runtime::Kind::Code);
+        e.primitive("response", &self.response, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "responseCode",
+            &self.response_code,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("sourceId", &self.source_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive(
+            "validateProfileId",
+            &self.validate_profile_id,
+            ::fhirgen_runtime::Kind::Id,
+        );
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("warningOnly", &self.warning_only, ::fhirgen_runtime::Kind::Boolean);
     }
 }
 #[doc(hidden)]
@@ -2969,6 +3171,35 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionOperation {
         w.primitive_field("targetId", &self.target_id);
         w.primitive_field("url", &self.url);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptSetupActionOperation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("resource", &self.resource, ::fhirgen_runtime::Kind::Code);
+        e.primitive("label", &self.label, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("accept", &self.accept, ::fhirgen_runtime::Kind::Code);
+        e.primitive("contentType", &self.content_type, ::fhirgen_runtime::Kind::Code);
+        e.primitive("destination", &self.destination, ::fhirgen_runtime::Kind::Integer);
+        e.primitive(
+            "encodeRequestUrl",
+            &self.encode_request_url,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("method", &self.method, ::fhirgen_runtime::Kind::Code);
+        e.primitive("origin", &self.origin, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("params", &self.params, ::fhirgen_runtime::Kind::String);
+        e.object("requestHeader", &self.request_header);
+        e.primitive("requestId", &self.request_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("responseId", &self.response_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("sourceId", &self.source_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("targetId", &self.target_id, ::fhirgen_runtime::Kind::Id);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3212,6 +3443,16 @@ impl ::fhirgen_runtime::Object for TestScriptSetupActionOperationRequestHeader {
         w.primitive_field("field", &self.field);
         w.primitive_field("value", &self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptSetupActionOperationRequestHeader"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("field", &self.field, ::fhirgen_runtime::Kind::String);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3369,6 +3610,15 @@ impl ::fhirgen_runtime::Object for TestScriptTeardown {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptTeardown"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("action", &self.action);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -3503,6 +3753,15 @@ impl ::fhirgen_runtime::Object for TestScriptTeardownAction {
         w.object_field("extension", &self.extension);
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptTeardownAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operation", &self.operation);
     }
 }
 #[doc(hidden)]
@@ -3667,6 +3926,17 @@ impl ::fhirgen_runtime::Object for TestScriptTest {
         w.primitive_field("description", &self.description);
         w.object_field("action", &self.action);
     }
+    fn type_code(&self) -> &'static str {
+        "TestScriptTest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("action", &self.action);
+    }
 }
 /// Builds a `TestScriptTest`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -3813,6 +4083,16 @@ impl ::fhirgen_runtime::Object for TestScriptTestAction {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.object_field("operation", &self.operation);
         w.object_field("assert", &self.assert);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptTestAction"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("operation", &self.operation);
+        e.object("assert", &self.assert);
     }
 }
 /// Builds a `TestScriptTestAction`: `build()` exists once every element the specification requires is set.
@@ -4045,6 +4325,26 @@ impl ::fhirgen_runtime::Object for TestScriptVariable {
         w.primitive_field("hint", &self.hint);
         w.primitive_field("path", &self.path);
         w.primitive_field("sourceId", &self.source_id);
+    }
+    fn type_code(&self) -> &'static str {
+        "TestScriptVariable"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "defaultValue",
+            &self.default_value,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("expression", &self.expression, ::fhirgen_runtime::Kind::String);
+        e.primitive("headerField", &self.header_field, ::fhirgen_runtime::Kind::String);
+        e.primitive("hint", &self.hint, ::fhirgen_runtime::Kind::String);
+        e.primitive("path", &self.path, ::fhirgen_runtime::Kind::String);
+        e.primitive("sourceId", &self.source_id, ::fhirgen_runtime::Kind::Id);
     }
 }
 #[doc(hidden)]

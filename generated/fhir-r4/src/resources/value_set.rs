@@ -347,6 +347,41 @@ impl ::fhirgen_runtime::Object for ValueSet {
         w.object_field("compose", &self.compose);
         w.object_field("expansion", &self.expansion);
     }
+    fn type_code(&self) -> &'static str {
+        "ValueSet"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("identifier", &self.identifier);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "experimental",
+            &self.experimental,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("publisher", &self.publisher, ::fhirgen_runtime::Kind::String);
+        e.object("contact", &self.contact);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::Markdown);
+        e.object("useContext", &self.use_context);
+        e.object("jurisdiction", &self.jurisdiction);
+        e.primitive("immutable", &self.immutable, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("purpose", &self.purpose, ::fhirgen_runtime::Kind::Markdown);
+        e.primitive("copyright", &self.copyright, ::fhirgen_runtime::Kind::Markdown);
+        e.object("compose", &self.compose);
+        e.object("expansion", &self.expansion);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for ValueSet {
     const RESOURCE_TYPE: &'static str = "ValueSet";
@@ -358,15 +393,29 @@ impl ::fhirgen_runtime::DropOutOfLine for ValueSet {
     }
 }
 impl ValueSet {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -673,6 +722,18 @@ impl ::fhirgen_runtime::Object for ValueSetCompose {
         w.object_field("include", &self.include);
         w.object_field("exclude", &self.exclude);
     }
+    fn type_code(&self) -> &'static str {
+        "ValueSetCompose"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("lockedDate", &self.locked_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive("inactive", &self.inactive, ::fhirgen_runtime::Kind::Boolean);
+        e.object("include", &self.include);
+        e.object("exclude", &self.exclude);
+    }
 }
 /// Builds a `ValueSetCompose`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -874,6 +935,19 @@ impl ::fhirgen_runtime::Object for ValueSetComposeInclude {
         ::fhirgen_runtime::__private::empty_primitive("valueSet", &self.value_set)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "ValueSetComposeInclude"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.object("concept", &self.concept);
+        e.object("filter", &self.filter);
+        e.primitive("valueSet", &self.value_set, ::fhirgen_runtime::Kind::Canonical);
+    }
 }
 /// Builds a `ValueSetComposeInclude`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1049,6 +1123,17 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeConcept {
         w.primitive_field("code", &self.code);
         w.primitive_field("display", &self.display);
         w.object_field("designation", &self.designation);
+    }
+    fn type_code(&self) -> &'static str {
+        "ValueSetComposeIncludeConcept"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.object("designation", &self.designation);
     }
 }
 #[doc(hidden)]
@@ -1230,6 +1315,17 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeConceptDesignation {
         w.object_field("use", &self.use_);
         w.primitive_field("value", &self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "ValueSetComposeIncludeConceptDesignation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("use", &self.use_);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1410,6 +1506,17 @@ impl ::fhirgen_runtime::Object for ValueSetComposeIncludeFilter {
         w.primitive_field("property", &self.property);
         w.primitive_field("op", &self.op);
         w.primitive_field("value", &self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "ValueSetComposeIncludeFilter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("property", &self.property, ::fhirgen_runtime::Kind::Code);
+        e.primitive("op", &self.op, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1653,6 +1760,20 @@ impl ::fhirgen_runtime::Object for ValueSetExpansion {
         w.primitive_field("offset", &self.offset);
         w.object_field("parameter", &self.parameter);
         w.object_field("contains", &self.contains);
+    }
+    fn type_code(&self) -> &'static str {
+        "ValueSetExpansion"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("identifier", &self.identifier, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("timestamp", &self.timestamp, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive("total", &self.total, ::fhirgen_runtime::Kind::Integer);
+        e.primitive("offset", &self.offset, ::fhirgen_runtime::Kind::Integer);
+        e.object("parameter", &self.parameter);
+        e.object("contains", &self.contains);
     }
 }
 #[doc(hidden)]
@@ -1914,6 +2035,22 @@ impl ::fhirgen_runtime::Object for ValueSetExpansionContains {
         w.object_field("designation", &self.designation);
         w.object_field("contains", &self.contains);
     }
+    fn type_code(&self) -> &'static str {
+        "ValueSetExpansionContains"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("abstract", &self.abstract_, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("inactive", &self.inactive, ::fhirgen_runtime::Kind::Boolean);
+        e.primitive("version", &self.version, ::fhirgen_runtime::Kind::String);
+        e.primitive("code", &self.code, ::fhirgen_runtime::Kind::Code);
+        e.primitive("display", &self.display, ::fhirgen_runtime::Kind::String);
+        e.object("designation", &self.designation);
+        e.object("contains", &self.contains);
+    }
 }
 /// Builds a `ValueSetExpansionContains`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -2139,6 +2276,16 @@ impl ::fhirgen_runtime::Object for ValueSetExpansionParameter {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("name", &self.name);
         w.choice_field(&self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "ValueSetExpansionParameter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.choice("value", &self.value);
     }
 }
 #[doc(hidden)]
@@ -2387,6 +2534,31 @@ impl ::fhirgen_runtime::Choice for ValueSetExpansionParameterValue {
             Self::Uri(value) => w.primitive_field("valueUri", value),
             Self::Code(value) => w.primitive_field("valueCode", value),
             Self::DateTime(value) => w.primitive_field("valueDateTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
         }
     }
 }

@@ -292,6 +292,45 @@ impl ::fhirgen_runtime::Object for VerificationResult {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "VerificationResult"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("target", &self.target);
+        e.primitive(
+            "targetLocation",
+            &self.target_location,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("need", &self.need);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("statusDate", &self.status_date, ::fhirgen_runtime::Kind::DateTime);
+        e.object("validationType", &self.validation_type);
+        e.object("validationProcess", &self.validation_process);
+        e.object("frequency", &self.frequency);
+        e.primitive(
+            "lastPerformed",
+            &self.last_performed,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "nextScheduled",
+            &self.next_scheduled,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("failureAction", &self.failure_action);
+        e.object("primarySource", &self.primary_source);
+        e.object("attestation", &self.attestation);
+        e.object("validator", &self.validator);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for VerificationResult {
     const RESOURCE_TYPE: &'static str = "VerificationResult";
@@ -303,15 +342,29 @@ impl ::fhirgen_runtime::DropOutOfLine for VerificationResult {
     }
 }
 impl VerificationResult {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -654,6 +707,30 @@ impl ::fhirgen_runtime::Object for VerificationResultAttestation {
         w.object_field("proxySignature", &self.proxy_signature);
         w.object_field("sourceSignature", &self.source_signature);
     }
+    fn type_code(&self) -> &'static str {
+        "VerificationResultAttestation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("who", &self.who);
+        e.object("onBehalfOf", &self.on_behalf_of);
+        e.object("communicationMethod", &self.communication_method);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "sourceIdentityCertificate",
+            &self.source_identity_certificate,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive(
+            "proxyIdentityCertificate",
+            &self.proxy_identity_certificate,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("proxySignature", &self.proxy_signature);
+        e.object("sourceSignature", &self.source_signature);
+    }
 }
 /// Builds a `VerificationResultAttestation`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -884,6 +961,25 @@ impl ::fhirgen_runtime::Object for VerificationResultPrimarySource {
         w.object_field("canPushUpdates", &self.can_push_updates);
         w.object_field("pushTypeAvailable", &self.push_type_available);
     }
+    fn type_code(&self) -> &'static str {
+        "VerificationResultPrimarySource"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("who", &self.who);
+        e.object("type", &self.type_);
+        e.object("communicationMethod", &self.communication_method);
+        e.object("validationStatus", &self.validation_status);
+        e.primitive(
+            "validationDate",
+            &self.validation_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("canPushUpdates", &self.can_push_updates);
+        e.object("pushTypeAvailable", &self.push_type_available);
+    }
 }
 /// Builds a `VerificationResultPrimarySource`: `build()` exists once every element the specification requires is set.
 #[must_use]
@@ -1071,6 +1167,21 @@ impl ::fhirgen_runtime::Object for VerificationResultValidator {
         w.object_field("organization", &self.organization);
         w.primitive_field("identityCertificate", &self.identity_certificate);
         w.object_field("attestationSignature", &self.attestation_signature);
+    }
+    fn type_code(&self) -> &'static str {
+        "VerificationResultValidator"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("organization", &self.organization);
+        e.primitive(
+            "identityCertificate",
+            &self.identity_certificate,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("attestationSignature", &self.attestation_signature);
     }
 }
 /// Builds a `VerificationResultValidator`: `build()` exists once every element the specification requires is set.

@@ -223,6 +223,31 @@ impl ::fhirgen_runtime::Object for VisionPrescription {
         w.object_field("prescriber", &self.prescriber);
         w.object_field("lensSpecification", &self.lens_specification);
     }
+    fn type_code(&self) -> &'static str {
+        "VisionPrescription"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("patient", &self.patient);
+        e.object("encounter", &self.encounter);
+        e.primitive(
+            "dateWritten",
+            &self.date_written,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("prescriber", &self.prescriber);
+        e.object("lensSpecification", &self.lens_specification);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for VisionPrescription {
     const RESOURCE_TYPE: &'static str = "VisionPrescription";
@@ -234,15 +259,29 @@ impl ::fhirgen_runtime::DropOutOfLine for VisionPrescription {
     }
 }
 impl VisionPrescription {
-    /// Reads this resource from FHIR JSON.
+    /// Reads this resource from FHIR JSON; every constraint of
+    /// severity error must hold.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
+    }
+    /// Evaluates every constraint (invariant) of the resource's type,
+    /// its elements' types and its contained resources: each finding
+    /// names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[],
+        )
     }
     /// Writes this resource as FHIR JSON.
     #[inline(never)]
@@ -679,6 +718,28 @@ impl ::fhirgen_runtime::Object for VisionPrescriptionLensSpecification {
         w.primitive_field("brand", &self.brand);
         w.object_field("note", &self.note);
     }
+    fn type_code(&self) -> &'static str {
+        "VisionPrescriptionLensSpecification"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("product", &self.product);
+        e.primitive("eye", &self.eye, ::fhirgen_runtime::Kind::Code);
+        e.primitive("sphere", &self.sphere, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("cylinder", &self.cylinder, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("axis", &self.axis, ::fhirgen_runtime::Kind::Integer);
+        e.object("prism", &self.prism);
+        e.primitive("add", &self.add, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("power", &self.power, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("backCurve", &self.back_curve, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("diameter", &self.diameter, ::fhirgen_runtime::Kind::Decimal);
+        e.object("duration", &self.duration);
+        e.primitive("color", &self.color, ::fhirgen_runtime::Kind::String);
+        e.primitive("brand", &self.brand, ::fhirgen_runtime::Kind::String);
+        e.object("note", &self.note);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -906,6 +967,16 @@ impl ::fhirgen_runtime::Object for VisionPrescriptionLensSpecificationPrism {
         w.object_field("modifierExtension", &self.modifier_extension);
         w.primitive_field("amount", &self.amount);
         w.primitive_field("base", &self.base);
+    }
+    fn type_code(&self) -> &'static str {
+        "VisionPrescriptionLensSpecificationPrism"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("amount", &self.amount, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("base", &self.base, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]

@@ -73,6 +73,19 @@ impl ::fhirgen_runtime::Object for UsCoreBirthSexExtension {
         w.constant_field("url", &US_CORE_BIRTH_SEX_EXTENSION_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_BIRTH_SEX_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 impl UsCoreBirthSexExtension {
     /// The profile's canonical URL.
@@ -253,6 +266,15 @@ impl ::fhirgen_runtime::Choice for UsCoreBirthSexExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Code(value) => w.primitive_field("valueCode", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Code(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Code),
         }
     }
 }

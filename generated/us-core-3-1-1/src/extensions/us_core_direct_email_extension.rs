@@ -73,6 +73,19 @@ impl ::fhirgen_runtime::Object for UsCoreDirectEmailExtension {
         w.constant_field("url", &US_CORE_DIRECT_EMAIL_EXTENSION_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_DIRECT_EMAIL_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 impl UsCoreDirectEmailExtension {
     /// The profile's canonical URL.
@@ -255,6 +268,17 @@ impl ::fhirgen_runtime::Choice for UsCoreDirectEmailExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Boolean(value) => w.primitive_field("valueBoolean", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
         }
     }
 }

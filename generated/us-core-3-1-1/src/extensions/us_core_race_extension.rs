@@ -169,6 +169,23 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtension {
         self.slice_order.check(&US_CORE_RACE_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_RACE_EXTENSION_EXTENSION_SLICING,
+            &[&self.omb_category, &self.detailed, &self.text, &self.extension],
+        );
+        e.constant(
+            "url",
+            &US_CORE_RACE_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+    }
 }
 impl UsCoreRaceExtension {
     /// The profile's canonical URL.
@@ -434,6 +451,19 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionOmbCategory {
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_RACE_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -561,6 +591,19 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionDetailed {
         w.object_field("extension", &self.extension);
         w.constant_field("url", &US_CORE_RACE_EXTENSION_EXTENSION_DETAILED_URL_VALUE);
         w.required_choice_field(&self.value);
+    }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_RACE_EXTENSION_EXTENSION_DETAILED_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
     }
 }
 #[doc(hidden)]
@@ -694,6 +737,19 @@ impl ::fhirgen_runtime::Object for UsCoreRaceExtensionExtensionText {
         w.constant_field("url", &US_CORE_RACE_EXTENSION_EXTENSION_TEXT_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_RACE_EXTENSION_EXTENSION_TEXT_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -795,6 +851,15 @@ impl ::fhirgen_runtime::Choice for UsCoreRaceExtensionExtensionDetailedValue {
             Self::Coding(value) => w.object_field("valueCoding", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Coding(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Extension.extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -834,6 +899,15 @@ impl ::fhirgen_runtime::Choice for UsCoreRaceExtensionExtensionOmbCategoryValue 
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Coding(value) => w.object_field("valueCoding", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Coding(value) => e.object(name, value),
         }
     }
 }
@@ -882,6 +956,17 @@ impl ::fhirgen_runtime::Choice for UsCoreRaceExtensionExtensionTextValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::String(value) => w.primitive_field("valueString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

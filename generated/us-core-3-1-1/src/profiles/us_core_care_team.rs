@@ -275,6 +275,32 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeam {
         ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CareTeam"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("category", &self.category);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.object("period", &self.period);
+        e.object("participant", &self.participant);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("telecom", &self.telecom);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreCareTeam {
     const RESOURCE_TYPE: &'static str = "CareTeam";
@@ -298,18 +324,21 @@ impl UsCoreCareTeam {
         "CareTeam.participant.role",
         "CareTeam.participant.member",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -318,9 +347,26 @@ impl UsCoreCareTeam {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -850,6 +896,18 @@ impl ::fhirgen_runtime::Object for UsCoreCareTeamParticipant {
         w.object_field("member", &self.member);
         w.object_field("onBehalfOf", &self.on_behalf_of);
         w.object_field("period", &self.period);
+    }
+    fn type_code(&self) -> &'static str {
+        "CareTeamParticipant"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object_in_array("role", ::std::option::Option::Some(&self.role));
+        e.object("member", &self.member);
+        e.object("onBehalfOf", &self.on_behalf_of);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

@@ -485,6 +485,55 @@ impl ::fhirgen_runtime::Object for UsCoreImmunizationProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Immunization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("vaccineCode", &self.vaccine_code);
+        e.object("patient", &self.patient);
+        e.object("encounter", &self.encounter);
+        e.required_choice("occurrence", &self.occurrence);
+        e.primitive("recorded", &self.recorded, ::fhirgen_runtime::Kind::DateTime);
+        e.primitive(
+            "primarySource",
+            &self.primary_source,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.object("reportOrigin", &self.report_origin);
+        e.object("location", &self.location);
+        e.object("manufacturer", &self.manufacturer);
+        e.primitive("lotNumber", &self.lot_number, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "expirationDate",
+            &self.expiration_date,
+            ::fhirgen_runtime::Kind::Date,
+        );
+        e.object("site", &self.site);
+        e.object("route", &self.route);
+        e.object("doseQuantity", &self.dose_quantity);
+        e.object("performer", &self.performer);
+        e.object("note", &self.note);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.primitive("isSubpotent", &self.is_subpotent, ::fhirgen_runtime::Kind::Boolean);
+        e.object("subpotentReason", &self.subpotent_reason);
+        e.object("education", &self.education);
+        e.object("programEligibility", &self.program_eligibility);
+        e.object("fundingSource", &self.funding_source);
+        e.object("reaction", &self.reaction);
+        e.object("protocolApplied", &self.protocol_applied);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreImmunizationProfile {
     const RESOURCE_TYPE: &'static str = "Immunization";
@@ -509,18 +558,21 @@ impl UsCoreImmunizationProfile {
         "Immunization.occurrence[x]",
         "Immunization.primarySource",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -529,9 +581,26 @@ impl UsCoreImmunizationProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

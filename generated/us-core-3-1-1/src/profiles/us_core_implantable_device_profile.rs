@@ -448,6 +448,61 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfile {
         ::fhirgen_runtime::__private::coded_primitive("status", self.status.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Device"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("definition", &self.definition);
+        e.object_in_array("udiCarrier", self.udi_carrier.as_ref());
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.primitive(
+            "distinctIdentifier",
+            &self.distinct_identifier,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("manufacturer", &self.manufacturer, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "manufactureDate",
+            &self.manufacture_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "expirationDate",
+            &self.expiration_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive("lotNumber", &self.lot_number, ::fhirgen_runtime::Kind::String);
+        e.primitive(
+            "serialNumber",
+            &self.serial_number,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("deviceName", &self.device_name);
+        e.primitive("modelNumber", &self.model_number, ::fhirgen_runtime::Kind::String);
+        e.primitive("partNumber", &self.part_number, ::fhirgen_runtime::Kind::String);
+        e.object("type", &self.type_);
+        e.object("specialization", &self.specialization);
+        e.object("version", &self.version);
+        e.object("property", &self.property);
+        e.object("patient", &self.patient);
+        e.object("owner", &self.owner);
+        e.object("contact", &self.contact);
+        e.object("location", &self.location);
+        e.primitive("url", &self.url, ::fhirgen_runtime::Kind::Uri);
+        e.object("note", &self.note);
+        e.object("safety", &self.safety);
+        e.object("parent", &self.parent);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreImplantableDeviceProfile {
     const RESOURCE_TYPE: &'static str = "Device";
@@ -477,18 +532,21 @@ impl UsCoreImplantableDeviceProfile {
         "Device.type",
         "Device.patient",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -497,9 +555,28 @@ impl UsCoreImplantableDeviceProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1495,6 +1572,28 @@ impl ::fhirgen_runtime::Object for UsCoreImplantableDeviceProfileUdiCarrier {
             self.entry_type.as_slice(),
         )?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "DeviceUdiCarrier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive(
+            "deviceIdentifier",
+            &self.device_identifier,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.primitive("issuer", &self.issuer, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("jurisdiction", &self.jurisdiction, ::fhirgen_runtime::Kind::Uri);
+        e.primitive(
+            "carrierAIDC",
+            &self.carrier_aidc,
+            ::fhirgen_runtime::Kind::Base64Binary,
+        );
+        e.primitive("carrierHRF", &self.carrier_hrf, ::fhirgen_runtime::Kind::String);
+        e.primitive("entryType", &self.entry_type, ::fhirgen_runtime::Kind::Code);
     }
 }
 #[doc(hidden)]

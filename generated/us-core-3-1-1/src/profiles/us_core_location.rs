@@ -338,6 +338,40 @@ impl ::fhirgen_runtime::Object for UsCoreLocation {
         ::fhirgen_runtime::__private::coded_primitive("mode", self.mode.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Location"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("operationalStatus", &self.operational_status);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.primitive("mode", &self.mode, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.object("physicalType", &self.physical_type);
+        e.object("position", &self.position);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("partOf", &self.part_of);
+        e.object("hoursOfOperation", &self.hours_of_operation);
+        e.primitive(
+            "availabilityExceptions",
+            &self.availability_exceptions,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("endpoint", &self.endpoint);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreLocation {
     const RESOURCE_TYPE: &'static str = "Location";
@@ -365,18 +399,21 @@ impl UsCoreLocation {
         "Location.address.postalCode",
         "Location.managingOrganization",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -385,9 +422,26 @@ impl UsCoreLocation {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -554,6 +554,48 @@ for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Observation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE_CATEGORY_SLICING,
+            &[&self.category_vs_cat, &self.category],
+        );
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("focus", &self.focus);
+        e.object("encounter", &self.encounter);
+        e.required_choice("effective", &self.effective);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("performer", &self.performer);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("note", &self.note);
+        e.object("bodySite", &self.body_site);
+        e.object("method", &self.method);
+        e.object("specimen", &self.specimen);
+        e.object("device", &self.device);
+        e.object("referenceRange", &self.reference_range);
+        e.object("hasMember", &self.has_member);
+        e.object("derivedFrom", &self.derived_from);
+        e.object("component", &self.component);
+    }
 }
 impl ::fhirgen_runtime::ResourceType
 for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
@@ -594,18 +636,21 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
         "Observation.component.value[x]",
         "Observation.component.dataAbsentReason",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -614,9 +659,28 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1550,6 +1614,26 @@ for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValueQuanti
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Quantity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "system",
+            &US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.constant(
+            "code",
+            &US_CORE_PEDIATRIC_HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_PROFILE_VALUE_QUANTITY_CODE_VALUE,
+            ::fhirgen_runtime::Kind::Code,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1722,6 +1806,18 @@ for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileEffective {
             Self::Period(value) => w.object_field("effectivePeriod", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Observation.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -1769,6 +1865,15 @@ for UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfileValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }

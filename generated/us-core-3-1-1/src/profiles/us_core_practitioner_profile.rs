@@ -293,6 +293,34 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfile {
         ::fhirgen_runtime::__private::coded_primitive("gender", self.gender.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Practitioner"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.sliced(
+            "identifier",
+            &self.slice_order,
+            &US_CORE_PRACTITIONER_PROFILE_IDENTIFIER_SLICING,
+            &[&self.identifier_npi, &self.identifier],
+        );
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.primitive("birthDate", &self.birth_date, ::fhirgen_runtime::Kind::Date);
+        e.object("photo", &self.photo);
+        e.object("qualification", &self.qualification);
+        e.object("communication", &self.communication);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCorePractitionerProfile {
     const RESOURCE_TYPE: &'static str = "Practitioner";
@@ -317,18 +345,21 @@ impl UsCorePractitionerProfile {
         "Practitioner.name",
         "Practitioner.name.family",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -337,9 +368,26 @@ impl UsCorePractitionerProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -857,6 +905,19 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileIdentifier {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Identifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+        e.object("assigner", &self.assigner);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1109,6 +1170,20 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerProfileName {
         ::fhirgen_runtime::__private::empty_primitive("suffix", &self.suffix)?;
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "HumanName"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("family", &self.family, ::fhirgen_runtime::Kind::String);
+        e.primitive("given", &self.given, ::fhirgen_runtime::Kind::String);
+        e.primitive("prefix", &self.prefix, ::fhirgen_runtime::Kind::String);
+        e.primitive("suffix", &self.suffix, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

@@ -286,6 +286,37 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfile {
         w.primitive_field("availabilityExceptions", &self.availability_exceptions);
         w.object_field("endpoint", &self.endpoint);
     }
+    fn type_code(&self) -> &'static str {
+        "PractitionerRole"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("period", &self.period);
+        e.object("practitioner", &self.practitioner);
+        e.object("organization", &self.organization);
+        e.object("code", &self.code);
+        e.object("specialty", &self.specialty);
+        e.object("location", &self.location);
+        e.object("healthcareService", &self.healthcare_service);
+        e.object("telecom", &self.telecom);
+        e.object("availableTime", &self.available_time);
+        e.object("notAvailable", &self.not_available);
+        e.primitive(
+            "availabilityExceptions",
+            &self.availability_exceptions,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("endpoint", &self.endpoint);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCorePractitionerRoleProfile {
     const RESOURCE_TYPE: &'static str = "PractitionerRole";
@@ -313,18 +344,21 @@ impl UsCorePractitionerRoleProfile {
         "PractitionerRole.telecom.value",
         "PractitionerRole.endpoint",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -333,9 +367,26 @@ impl UsCorePractitionerRoleProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1104,6 +1155,18 @@ impl ::fhirgen_runtime::Object for UsCorePractitionerRoleProfileTelecom {
         )?;
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ContactPoint"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("rank", &self.rank, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

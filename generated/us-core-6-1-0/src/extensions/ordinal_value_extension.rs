@@ -63,6 +63,18 @@ impl ::fhirgen_runtime::Object for OrdinalValueExtension {
         w.constant_field("url", &ORDINAL_VALUE_EXTENSION_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "url",
+            &ORDINAL_VALUE_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 impl OrdinalValueExtension {
     /// The profile's canonical URL.
@@ -227,6 +239,17 @@ impl ::fhirgen_runtime::Choice for OrdinalValueExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Decimal(value) => w.primitive_field("valueDecimal", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Decimal(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Decimal)
+            }
         }
     }
 }

@@ -69,6 +69,19 @@ impl ::fhirgen_runtime::Object for UsCoreGenderIdentityExtension {
         w.constant_field("url", &US_CORE_GENDER_IDENTITY_EXTENSION_URL_VALUE);
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_GENDER_IDENTITY_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.choice("value", &self.value);
+    }
 }
 impl UsCoreGenderIdentityExtension {
     /// The profile's canonical URL.
@@ -223,6 +236,15 @@ impl ::fhirgen_runtime::Choice for UsCoreGenderIdentityExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::CodeableConcept(value) => w.object_field("valueCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

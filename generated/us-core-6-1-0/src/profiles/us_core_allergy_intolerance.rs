@@ -375,6 +375,43 @@ impl ::fhirgen_runtime::Object for UsCoreAllergyIntolerance {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "AllergyIntolerance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("clinicalStatus", &self.clinical_status);
+        e.object("verificationStatus", &self.verification_status);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("category", &self.category, ::fhirgen_runtime::Kind::Code);
+        e.primitive("criticality", &self.criticality, ::fhirgen_runtime::Kind::Code);
+        e.object("code", &self.code);
+        e.object("patient", &self.patient);
+        e.object("encounter", &self.encounter);
+        e.choice("onset", &self.onset);
+        e.primitive(
+            "recordedDate",
+            &self.recorded_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("recorder", &self.recorder);
+        e.object("asserter", &self.asserter);
+        e.primitive(
+            "lastOccurrence",
+            &self.last_occurrence,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("note", &self.note);
+        e.object("reaction", &self.reaction);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreAllergyIntolerance {
     const RESOURCE_TYPE: &'static str = "AllergyIntolerance";
@@ -399,18 +436,21 @@ impl UsCoreAllergyIntolerance {
         "AllergyIntolerance.reaction",
         "AllergyIntolerance.reaction.manifestation",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -419,9 +459,28 @@ impl UsCoreAllergyIntolerance {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

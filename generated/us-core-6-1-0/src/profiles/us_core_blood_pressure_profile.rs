@@ -686,6 +686,53 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Observation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_BLOOD_PRESSURE_PROFILE_CATEGORY_SLICING,
+            &[&self.category_vs_cat, &self.category],
+        );
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("focus", &self.focus);
+        e.object("encounter", &self.encounter);
+        e.required_choice("effective", &self.effective);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("performer", &self.performer);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("note", &self.note);
+        e.object("bodySite", &self.body_site);
+        e.object("method", &self.method);
+        e.object("specimen", &self.specimen);
+        e.object("device", &self.device);
+        e.object("referenceRange", &self.reference_range);
+        e.object("hasMember", &self.has_member);
+        e.object("derivedFrom", &self.derived_from);
+        e.sliced(
+            "component",
+            &self.slice_order,
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SLICING,
+            &[&self.component_systolic, &self.component_diastolic, &self.component],
+        );
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreBloodPressureProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
@@ -735,18 +782,21 @@ impl UsCoreBloodPressureProfile {
         "Observation.component:diastolic.value[x].code",
         "Observation.component:diastolic.dataAbsentReason",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -755,9 +805,26 @@ impl UsCoreBloodPressureProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1633,6 +1700,26 @@ for UsCoreBloodPressureProfileComponentSystolicValueQuantity {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Quantity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "system",
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_SYSTEM_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.constant(
+            "code",
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_SYSTOLIC_VALUE_QUANTITY_CODE_VALUE,
+            ::fhirgen_runtime::Kind::Code,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1853,6 +1940,19 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfileComponentSystolic {
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("referenceRange", &self.reference_range);
+    }
 }
 /// Builds a `UsCoreBloodPressureProfileComponentSystolic`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
@@ -2066,6 +2166,26 @@ for UsCoreBloodPressureProfileComponentDiastolicValueQuantity {
             self.comparator.as_slice(),
         )?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "Quantity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "system",
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_SYSTEM_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.constant(
+            "code",
+            &US_CORE_BLOOD_PRESSURE_PROFILE_COMPONENT_DIASTOLIC_VALUE_QUANTITY_CODE_VALUE,
+            ::fhirgen_runtime::Kind::Code,
+        );
     }
 }
 #[doc(hidden)]
@@ -2287,6 +2407,19 @@ impl ::fhirgen_runtime::Object for UsCoreBloodPressureProfileComponentDiastolic 
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("referenceRange", &self.reference_range);
+    }
 }
 /// Builds a `UsCoreBloodPressureProfileComponentDiastolic`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
@@ -2414,6 +2547,15 @@ impl ::fhirgen_runtime::Choice for UsCoreBloodPressureProfileComponentDiastolicV
             Self::Quantity(value) => w.object_field("valueQuantity", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Observation.component.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -2459,6 +2601,15 @@ impl ::fhirgen_runtime::Choice for UsCoreBloodPressureProfileComponentSystolicVa
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }
@@ -2522,6 +2673,18 @@ impl ::fhirgen_runtime::Choice for UsCoreBloodPressureProfileEffective {
         match self {
             Self::DateTime(value) => w.primitive_field("effectiveDateTime", value),
             Self::Period(value) => w.object_field("effectivePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

@@ -512,6 +512,55 @@ impl ::fhirgen_runtime::Object for UsCoreCarePlanProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CarePlan"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("replaces", &self.replaces);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_CARE_PLAN_PROFILE_CATEGORY_SLICING,
+            &[&self.category_assess_plan, &self.category],
+        );
+        e.primitive("title", &self.title, ::fhirgen_runtime::Kind::String);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.object("period", &self.period);
+        e.primitive("created", &self.created, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.object("contributor", &self.contributor);
+        e.object("careTeam", &self.care_team);
+        e.object("addresses", &self.addresses);
+        e.object("supportingInfo", &self.supporting_info);
+        e.object("goal", &self.goal);
+        e.object("activity", &self.activity);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreCarePlanProfile {
     const RESOURCE_TYPE: &'static str = "CarePlan";
@@ -538,18 +587,21 @@ impl UsCoreCarePlanProfile {
         "CarePlan.category:AssessPlan",
         "CarePlan.subject",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -558,9 +610,26 @@ impl UsCoreCarePlanProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -399,6 +399,40 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "DocumentReference"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("masterIdentifier", &self.master_identifier);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.primitive("docStatus", &self.doc_status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_DOCUMENT_REFERENCE_PROFILE_CATEGORY_SLICING,
+            &[&self.category_uscore, &self.category],
+        );
+        e.object("subject", &self.subject);
+        e.primitive("date", &self.date, ::fhirgen_runtime::Kind::Instant);
+        e.object("author", &self.author);
+        e.object("authenticator", &self.authenticator);
+        e.object("custodian", &self.custodian);
+        e.object("relatesTo", &self.relates_to);
+        e.primitive("description", &self.description, ::fhirgen_runtime::Kind::String);
+        e.object("securityLabel", &self.security_label);
+        e.object("content", &self.content);
+        e.object("context", &self.context);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreDocumentReferenceProfile {
     const RESOURCE_TYPE: &'static str = "DocumentReference";
@@ -433,18 +467,21 @@ impl UsCoreDocumentReferenceProfile {
         "DocumentReference.context.encounter",
         "DocumentReference.context.period",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -453,9 +490,28 @@ impl UsCoreDocumentReferenceProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1304,6 +1360,21 @@ impl ::fhirgen_runtime::Object for UsCoreDocumentReferenceProfileContext {
         w.object_field("practiceSetting", &self.practice_setting);
         w.object_field("sourcePatientInfo", &self.source_patient_info);
         w.object_field("related", &self.related);
+    }
+    fn type_code(&self) -> &'static str {
+        "DocumentReferenceContext"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object_in_array("encounter", self.encounter.as_ref());
+        e.object("event", &self.event);
+        e.object("period", &self.period);
+        e.object("facilityType", &self.facility_type);
+        e.object("practiceSetting", &self.practice_setting);
+        e.object("sourcePatientInfo", &self.source_patient_info);
+        e.object("related", &self.related);
     }
 }
 /// Builds a `UsCoreDocumentReferenceProfileContext`: `build()` exists once every element the profile requires is set.

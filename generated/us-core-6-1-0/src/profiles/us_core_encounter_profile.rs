@@ -394,6 +394,42 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Encounter"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusHistory", &self.status_history);
+        e.object("class", &self.class);
+        e.object("classHistory", &self.class_history);
+        e.object("type", &self.type_);
+        e.object("serviceType", &self.service_type);
+        e.object("priority", &self.priority);
+        e.object("subject", &self.subject);
+        e.object("episodeOfCare", &self.episode_of_care);
+        e.object("basedOn", &self.based_on);
+        e.object("participant", &self.participant);
+        e.object("appointment", &self.appointment);
+        e.object("period", &self.period);
+        e.object("length", &self.length);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("diagnosis", &self.diagnosis);
+        e.object("account", &self.account);
+        e.object("hospitalization", &self.hospitalization);
+        e.object("location", &self.location);
+        e.object("serviceProvider", &self.service_provider);
+        e.object("partOf", &self.part_of);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreEncounterProfile {
     const RESOURCE_TYPE: &'static str = "Encounter";
@@ -431,18 +467,21 @@ impl UsCoreEncounterProfile {
         "Encounter.location.location",
         "Encounter.serviceProvider",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -451,9 +490,26 @@ impl UsCoreEncounterProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1644,6 +1700,19 @@ impl ::fhirgen_runtime::Object for UsCoreEncounterProfileIdentifier {
     fn finish(&self) -> ::std::result::Result<(), ::fhirgen_runtime::Problem> {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "Identifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+        e.object("assigner", &self.assigner);
     }
 }
 #[doc(hidden)]

@@ -338,6 +338,43 @@ impl ::fhirgen_runtime::Object for UsCoreGoalProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Goal"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "lifecycleStatus",
+            &self.lifecycle_status,
+            ::fhirgen_runtime::Kind::Code,
+        );
+        e.object("achievementStatus", &self.achievement_status);
+        e.object("category", &self.category);
+        e.object("priority", &self.priority);
+        e.object("description", &self.description);
+        e.object("subject", &self.subject);
+        e.choice("start", &self.start);
+        e.object("target", &self.target);
+        e.primitive("statusDate", &self.status_date, ::fhirgen_runtime::Kind::Date);
+        e.primitive(
+            "statusReason",
+            &self.status_reason,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("expressedBy", &self.expressed_by);
+        e.object("addresses", &self.addresses);
+        e.object("note", &self.note);
+        e.object("outcomeCode", &self.outcome_code);
+        e.object("outcomeReference", &self.outcome_reference);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreGoalProfile {
     const RESOURCE_TYPE: &'static str = "Goal";
@@ -362,18 +399,21 @@ impl UsCoreGoalProfile {
         "Goal.target",
         "Goal.target.due[x]",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -382,9 +422,26 @@ impl UsCoreGoalProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -444,6 +444,51 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationDispenseProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationDispense"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.choice("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.required_choice("medication", &self.medication);
+        e.object("subject", &self.subject);
+        e.object("context", &self.context);
+        e.object("supportingInformation", &self.supporting_information);
+        e.object("performer", &self.performer);
+        e.object("location", &self.location);
+        e.object("authorizingPrescription", &self.authorizing_prescription);
+        e.object("type", &self.type_);
+        e.object("quantity", &self.quantity);
+        e.object("daysSupply", &self.days_supply);
+        e.primitive(
+            "whenPrepared",
+            &self.when_prepared,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.primitive(
+            "whenHandedOver",
+            &self.when_handed_over,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("destination", &self.destination);
+        e.object("receiver", &self.receiver);
+        e.object("note", &self.note);
+        e.object("dosageInstruction", &self.dosage_instruction);
+        e.object("substitution", &self.substitution);
+        e.object("detectedIssue", &self.detected_issue);
+        e.object("eventHistory", &self.event_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationDispenseProfile {
     const RESOURCE_TYPE: &'static str = "MedicationDispense";
@@ -476,18 +521,21 @@ impl UsCoreMedicationDispenseProfile {
         "MedicationDispense.dosageInstruction.doseAndRate",
         "MedicationDispense.dosageInstruction.doseAndRate.dose[x]",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -496,9 +544,28 @@ impl UsCoreMedicationDispenseProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -675,6 +675,68 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationRequestProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "MedicationRequest"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.primitive("intent", &self.intent, ::fhirgen_runtime::Kind::Code);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_MEDICATION_REQUEST_PROFILE_CATEGORY_SLICING,
+            &[&self.category_us_core, &self.category],
+        );
+        e.primitive("priority", &self.priority, ::fhirgen_runtime::Kind::Code);
+        e.primitive(
+            "doNotPerform",
+            &self.do_not_perform,
+            ::fhirgen_runtime::Kind::Boolean,
+        );
+        e.choice("reported", &self.reported);
+        e.required_choice("medication", &self.medication);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.object("supportingInformation", &self.supporting_information);
+        e.primitive("authoredOn", &self.authored_on, ::fhirgen_runtime::Kind::DateTime);
+        e.object("requester", &self.requester);
+        e.object("performer", &self.performer);
+        e.object("performerType", &self.performer_type);
+        e.object("recorder", &self.recorder);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("groupIdentifier", &self.group_identifier);
+        e.object("courseOfTherapyType", &self.course_of_therapy_type);
+        e.object("insurance", &self.insurance);
+        e.object("note", &self.note);
+        e.object("dosageInstruction", &self.dosage_instruction);
+        e.object("dispenseRequest", &self.dispense_request);
+        e.object("substitution", &self.substitution);
+        e.object("priorPrescription", &self.prior_prescription);
+        e.object("detectedIssue", &self.detected_issue);
+        e.object("eventHistory", &self.event_history);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreMedicationRequestProfile {
     const RESOURCE_TYPE: &'static str = "MedicationRequest";
@@ -711,18 +773,21 @@ impl UsCoreMedicationRequestProfile {
         "MedicationRequest.dispenseRequest.numberOfRepeatsAllowed",
         "MedicationRequest.dispenseRequest.quantity",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -731,9 +796,28 @@ impl UsCoreMedicationRequestProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -329,6 +329,38 @@ impl ::fhirgen_runtime::Object for UsCoreProvenance {
         self.slice_order.check(&US_CORE_PROVENANCE_AGENT_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Provenance"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("target", &self.target);
+        e.choice("occurred", &self.occurred);
+        e.primitive("recorded", &self.recorded, ::fhirgen_runtime::Kind::Instant);
+        e.primitive("policy", &self.policy, ::fhirgen_runtime::Kind::Uri);
+        e.object("location", &self.location);
+        e.object("reason", &self.reason);
+        e.object("activity", &self.activity);
+        e.sliced(
+            "agent",
+            &self.slice_order,
+            &US_CORE_PROVENANCE_AGENT_SLICING,
+            &[
+                &self.agent_provenance_author,
+                &self.agent_provenance_transmitter,
+                &self.agent,
+            ],
+        );
+        e.object("entity", &self.entity);
+        e.object("signature", &self.signature);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreProvenance {
     const RESOURCE_TYPE: &'static str = "Provenance";
@@ -358,18 +390,21 @@ impl UsCoreProvenance {
         "Provenance.agent:ProvenanceTransmitter",
         "Provenance.agent:ProvenanceTransmitter.type",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -378,9 +413,26 @@ impl UsCoreProvenance {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -945,6 +997,18 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceAuthor {
         w.object_field("who", &self.who);
         w.object_field("onBehalfOf", &self.on_behalf_of);
     }
+    fn type_code(&self) -> &'static str {
+        "ProvenanceAgent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("role", &self.role);
+        e.object("who", &self.who);
+        e.object("onBehalfOf", &self.on_behalf_of);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1162,6 +1226,18 @@ impl ::fhirgen_runtime::Object for UsCoreProvenanceAgentProvenanceTransmitter {
         w.object_field("role", &self.role);
         w.object_field("who", &self.who);
         w.object_field("onBehalfOf", &self.on_behalf_of);
+    }
+    fn type_code(&self) -> &'static str {
+        "ProvenanceAgent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.object("role", &self.role);
+        e.object("who", &self.who);
+        e.object("onBehalfOf", &self.on_behalf_of);
     }
 }
 #[doc(hidden)]

@@ -63,6 +63,18 @@ impl ::fhirgen_runtime::Object for AssertedDateExtension {
         w.constant_field("url", &ASSERTED_DATE_EXTENSION_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "url",
+            &ASSERTED_DATE_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 impl AssertedDateExtension {
     /// The profile's canonical URL.
@@ -227,6 +239,17 @@ impl ::fhirgen_runtime::Choice for AssertedDateExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::DateTime(value) => w.primitive_field("valueDateTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
         }
     }
 }

@@ -59,6 +59,18 @@ impl ::fhirgen_runtime::Object for CompletionModeExtension {
         w.constant_field("url", &COMPLETION_MODE_EXTENSION_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "url",
+            &COMPLETION_MODE_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 impl CompletionModeExtension {
     /// The profile's canonical URL.
@@ -216,6 +228,15 @@ impl ::fhirgen_runtime::Choice for CompletionModeExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::CodeableConcept(value) => w.object_field("valueCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

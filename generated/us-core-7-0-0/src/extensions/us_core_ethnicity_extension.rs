@@ -171,6 +171,23 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtension {
         self.slice_order.check(&US_CORE_ETHNICITY_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_ETHNICITY_EXTENSION_EXTENSION_SLICING,
+            &[&self.omb_category, &self.detailed, &self.text, &self.extension],
+        );
+        e.constant(
+            "url",
+            &US_CORE_ETHNICITY_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+    }
 }
 impl UsCoreEthnicityExtension {
     /// The profile's canonical URL.
@@ -436,6 +453,19 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionOmbCategory 
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_ETHNICITY_EXTENSION_EXTENSION_OMB_CATEGORY_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -569,6 +599,19 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionDetailed {
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_ETHNICITY_EXTENSION_EXTENSION_DETAILED_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -701,6 +744,19 @@ impl ::fhirgen_runtime::Object for UsCoreEthnicityExtensionExtensionText {
         w.constant_field("url", &US_CORE_ETHNICITY_EXTENSION_EXTENSION_TEXT_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_ETHNICITY_EXTENSION_EXTENSION_TEXT_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -802,6 +858,15 @@ impl ::fhirgen_runtime::Choice for UsCoreEthnicityExtensionExtensionDetailedValu
             Self::Coding(value) => w.object_field("valueCoding", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Coding(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Extension.extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -841,6 +906,15 @@ impl ::fhirgen_runtime::Choice for UsCoreEthnicityExtensionExtensionOmbCategoryV
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Coding(value) => w.object_field("valueCoding", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Coding(value) => e.object(name, value),
         }
     }
 }
@@ -889,6 +963,17 @@ impl ::fhirgen_runtime::Choice for UsCoreEthnicityExtensionExtensionTextValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::String(value) => w.primitive_field("valueString", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
         }
     }
 }

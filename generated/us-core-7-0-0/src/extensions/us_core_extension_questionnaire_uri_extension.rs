@@ -80,6 +80,19 @@ impl ::fhirgen_runtime::Object for UsCoreExtensionQuestionnaireUriExtension {
         );
         w.choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_EXTENSION_QUESTIONNAIRE_URI_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.choice("value", &self.value);
+    }
 }
 impl UsCoreExtensionQuestionnaireUriExtension {
     /// The profile's canonical URL.
@@ -241,6 +254,15 @@ impl ::fhirgen_runtime::Choice for UsCoreExtensionQuestionnaireUriExtensionValue
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Uri(value) => w.primitive_field("valueUri", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Uri(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Uri),
         }
     }
 }

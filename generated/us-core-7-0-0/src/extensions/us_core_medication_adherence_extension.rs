@@ -180,6 +180,28 @@ impl ::fhirgen_runtime::Object for UsCoreMedicationAdherenceExtension {
             .check(&US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_SLICING,
+            &[
+                &self.medication_adherence,
+                &self.date_asserted,
+                &self.information_source,
+                &self.extension,
+            ],
+        );
+        e.constant(
+            "url",
+            &US_CORE_MEDICATION_ADHERENCE_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+    }
 }
 impl UsCoreMedicationAdherenceExtension {
     /// The profile's canonical URL.
@@ -494,6 +516,19 @@ for UsCoreMedicationAdherenceExtensionExtensionMedicationAdherence {
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_MEDICATION_ADHERENCE_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -638,6 +673,19 @@ for UsCoreMedicationAdherenceExtensionExtensionDateAsserted {
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_DATE_ASSERTED_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -778,6 +826,19 @@ for UsCoreMedicationAdherenceExtensionExtensionInformationSource {
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_MEDICATION_ADHERENCE_EXTENSION_EXTENSION_INFORMATION_SOURCE_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -893,6 +954,17 @@ for UsCoreMedicationAdherenceExtensionExtensionDateAssertedValue {
             Self::DateTime(value) => w.primitive_field("valueDateTime", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+        }
+    }
 }
 /// The types `Extension.extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -936,6 +1008,15 @@ for UsCoreMedicationAdherenceExtensionExtensionInformationSourceValue {
             Self::CodeableConcept(value) => w.object_field("valueCodeableConcept", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Extension.extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -977,6 +1058,15 @@ for UsCoreMedicationAdherenceExtensionExtensionMedicationAdherenceValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::CodeableConcept(value) => w.object_field("valueCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

@@ -147,6 +147,23 @@ impl ::fhirgen_runtime::Object for UsCoreTribalAffiliationExtension {
         self.slice_order.check(&US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_SLICING,
+            &[&self.tribal_affiliation, &self.is_enrolled, &self.extension],
+        );
+        e.constant(
+            "url",
+            &US_CORE_TRIBAL_AFFILIATION_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+    }
 }
 impl UsCoreTribalAffiliationExtension {
     /// The profile's canonical URL.
@@ -382,6 +399,19 @@ for UsCoreTribalAffiliationExtensionExtensionTribalAffiliation {
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_TRIBAL_AFFILIATION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -524,6 +554,19 @@ impl ::fhirgen_runtime::Object for UsCoreTribalAffiliationExtensionExtensionIsEn
         );
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.constant(
+            "url",
+            &US_CORE_TRIBAL_AFFILIATION_EXTENSION_EXTENSION_IS_ENROLLED_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -637,6 +680,17 @@ for UsCoreTribalAffiliationExtensionExtensionIsEnrolledValue {
             Self::Boolean(value) => w.primitive_field("valueBoolean", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+        }
+    }
 }
 /// The types `Extension.extension.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -678,6 +732,15 @@ for UsCoreTribalAffiliationExtensionExtensionTribalAffiliationValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::CodeableConcept(value) => w.object_field("valueCodeableConcept", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::CodeableConcept(value) => e.object(name, value),
         }
     }
 }

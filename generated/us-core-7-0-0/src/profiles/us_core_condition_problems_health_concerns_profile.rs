@@ -549,6 +549,54 @@ impl ::fhirgen_runtime::Object for UsCoreConditionProblemsHealthConcernsProfile 
             )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Condition"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_EXTENSION_SLICING,
+            &[&self.asserted_date, &self.extension],
+        );
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("clinicalStatus", &self.clinical_status);
+        e.object("verificationStatus", &self.verification_status);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_CONDITION_PROBLEMS_HEALTH_CONCERNS_PROFILE_CATEGORY_SLICING,
+            &[
+                &self.category_us_core,
+                &self.category_screening_assessment,
+                &self.category,
+            ],
+        );
+        e.object("severity", &self.severity);
+        e.object("code", &self.code);
+        e.object("bodySite", &self.body_site);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("onset", &self.onset);
+        e.choice("abatement", &self.abatement);
+        e.primitive(
+            "recordedDate",
+            &self.recorded_date,
+            ::fhirgen_runtime::Kind::DateTime,
+        );
+        e.object("recorder", &self.recorder);
+        e.object("asserter", &self.asserter);
+        e.object("stage", &self.stage);
+        e.object("evidence", &self.evidence);
+        e.object("note", &self.note);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreConditionProblemsHealthConcernsProfile {
     const RESOURCE_TYPE: &'static str = "Condition";
@@ -580,18 +628,21 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
         "Condition.abatement[x]",
         "Condition.recordedDate",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -600,9 +651,28 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -482,6 +482,50 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Coverage"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.sliced(
+            "identifier",
+            &self.slice_order,
+            &US_CORE_COVERAGE_PROFILE_IDENTIFIER_SLICING,
+            &[&self.identifier_memberid, &self.identifier],
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.object("policyHolder", &self.policy_holder);
+        e.object("subscriber", &self.subscriber);
+        e.primitive(
+            "subscriberId",
+            &self.subscriber_id,
+            ::fhirgen_runtime::Kind::String,
+        );
+        e.object("beneficiary", &self.beneficiary);
+        e.primitive("dependent", &self.dependent, ::fhirgen_runtime::Kind::String);
+        e.object("relationship", &self.relationship);
+        e.object("period", &self.period);
+        e.object_in_array("payor", ::std::option::Option::Some(&self.payor));
+        e.sliced(
+            "class",
+            &self.slice_order,
+            &US_CORE_COVERAGE_PROFILE_CLASS_SLICING,
+            &[&self.class_group, &self.class_plan, &self.class],
+        );
+        e.primitive("order", &self.order, ::fhirgen_runtime::Kind::PositiveInt);
+        e.primitive("network", &self.network, ::fhirgen_runtime::Kind::String);
+        e.object("costToBeneficiary", &self.cost_to_beneficiary);
+        e.primitive("subrogation", &self.subrogation, ::fhirgen_runtime::Kind::Boolean);
+        e.object("contract", &self.contract);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreCoverageProfile {
     const RESOURCE_TYPE: &'static str = "Coverage";
@@ -517,18 +561,21 @@ impl UsCoreCoverageProfile {
         "Coverage.class:plan.value",
         "Coverage.class:plan.name",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -537,9 +584,26 @@ impl UsCoreCoverageProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1527,6 +1591,19 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileIdentifierMemberid {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Identifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+        e.object("assigner", &self.assigner);
+    }
 }
 /// Builds a `UsCoreCoverageProfileIdentifierMemberid`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
@@ -1697,6 +1774,17 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileClassGroup {
         w.object_field("type", &self.type_);
         w.primitive_field("value", &self.value);
         w.primitive_field("name", &self.name);
+    }
+    fn type_code(&self) -> &'static str {
+        "CoverageClass"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]
@@ -1879,6 +1967,17 @@ impl ::fhirgen_runtime::Object for UsCoreCoverageProfileClassPlan {
         w.object_field("type", &self.type_);
         w.primitive_field("value", &self.value);
         w.primitive_field("name", &self.name);
+    }
+    fn type_code(&self) -> &'static str {
+        "CoverageClass"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("type", &self.type_);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
     }
 }
 #[doc(hidden)]

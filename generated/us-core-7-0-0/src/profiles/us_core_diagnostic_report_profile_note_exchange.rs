@@ -429,6 +429,42 @@ impl ::fhirgen_runtime::Object for UsCoreDiagnosticReportProfileNoteExchange {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "DiagnosticReport"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_DIAGNOSTIC_REPORT_PROFILE_NOTE_EXCHANGE_CATEGORY_SLICING,
+            &[&self.category_us_core, &self.category],
+        );
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("effective", &self.effective);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("performer", &self.performer);
+        e.object("resultsInterpreter", &self.results_interpreter);
+        e.object("specimen", &self.specimen);
+        e.object("result", &self.result);
+        e.object("imagingStudy", &self.imaging_study);
+        e.object("media", &self.media);
+        e.primitive("conclusion", &self.conclusion, ::fhirgen_runtime::Kind::String);
+        e.object("conclusionCode", &self.conclusion_code);
+        e.object("presentedForm", &self.presented_form);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreDiagnosticReportProfileNoteExchange {
     const RESOURCE_TYPE: &'static str = "DiagnosticReport";
@@ -460,18 +496,21 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
         "DiagnosticReport.media.link",
         "DiagnosticReport.presentedForm",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -480,9 +519,28 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

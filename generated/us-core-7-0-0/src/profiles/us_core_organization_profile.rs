@@ -354,6 +354,39 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfile {
         self.slice_order.check(&US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Organization"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.sliced(
+            "identifier",
+            &self.slice_order,
+            &US_CORE_ORGANIZATION_PROFILE_IDENTIFIER_SLICING,
+            &[
+                &self.identifier_npi,
+                &self.identifier_clia,
+                &self.identifier_naic,
+                &self.identifier,
+            ],
+        );
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("type", &self.type_);
+        e.primitive("name", &self.name, ::fhirgen_runtime::Kind::String);
+        e.primitive("alias", &self.alias, ::fhirgen_runtime::Kind::String);
+        e.object("telecom", &self.telecom);
+        e.object("address", &self.address);
+        e.object("partOf", &self.part_of);
+        e.object("contact", &self.contact);
+        e.object("endpoint", &self.endpoint);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreOrganizationProfile {
     const RESOURCE_TYPE: &'static str = "Organization";
@@ -387,18 +420,21 @@ impl UsCoreOrganizationProfile {
         "Organization.address.postalCode",
         "Organization.address.country",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -407,9 +443,26 @@ impl UsCoreOrganizationProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1142,6 +1195,23 @@ impl ::fhirgen_runtime::Object for UsCoreOrganizationProfileAddress {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::fhirgen_runtime::__private::coded_primitive("type", self.type_.as_slice())?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "Address"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("type", &self.type_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.primitive("line", &self.line, ::fhirgen_runtime::Kind::String);
+        e.primitive("city", &self.city, ::fhirgen_runtime::Kind::String);
+        e.primitive("district", &self.district, ::fhirgen_runtime::Kind::String);
+        e.primitive("state", &self.state, ::fhirgen_runtime::Kind::String);
+        e.primitive("postalCode", &self.postal_code, ::fhirgen_runtime::Kind::String);
+        e.primitive("country", &self.country, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
     }
 }
 /// Builds a `UsCoreOrganizationProfileAddress`: `build()` exists once every element the profile requires is set.

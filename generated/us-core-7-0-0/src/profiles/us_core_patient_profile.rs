@@ -531,6 +531,48 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Patient"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_PATIENT_PROFILE_EXTENSION_SLICING,
+            &[
+                &self.race,
+                &self.ethnicity,
+                &self.tribal_affiliation,
+                &self.birthsex,
+                &self.sex,
+                &self.gender_identity,
+                &self.extension,
+            ],
+        );
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive("active", &self.active, ::fhirgen_runtime::Kind::Boolean);
+        e.object("name", &self.name);
+        e.object("telecom", &self.telecom);
+        e.primitive("gender", &self.gender, ::fhirgen_runtime::Kind::Code);
+        e.primitive("birthDate", &self.birth_date, ::fhirgen_runtime::Kind::Date);
+        e.choice("deceased", &self.deceased);
+        e.object("address", &self.address);
+        e.object("maritalStatus", &self.marital_status);
+        e.choice("multipleBirth", &self.multiple_birth);
+        e.object("photo", &self.photo);
+        e.object("contact", &self.contact);
+        e.object("communication", &self.communication);
+        e.object("generalPractitioner", &self.general_practitioner);
+        e.object("managingOrganization", &self.managing_organization);
+        e.object("link", &self.link);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCorePatientProfile {
     const RESOURCE_TYPE: &'static str = "Patient";
@@ -566,18 +608,21 @@ impl UsCorePatientProfile {
         "Patient.address.postalCode",
         "Patient.communication.language",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -586,9 +631,26 @@ impl UsCorePatientProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1319,6 +1381,19 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileIdentifier {
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Identifier"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.object("type", &self.type_);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.object("period", &self.period);
+        e.object("assigner", &self.assigner);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -1546,6 +1621,18 @@ impl ::fhirgen_runtime::Object for UsCorePatientProfileTelecom {
         )?;
         ::fhirgen_runtime::__private::coded_primitive("use", self.use_.as_slice())?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "ContactPoint"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("system", &self.system, ::fhirgen_runtime::Kind::Code);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::String);
+        e.primitive("use", &self.use_, ::fhirgen_runtime::Kind::Code);
+        e.primitive("rank", &self.rank, ::fhirgen_runtime::Kind::PositiveInt);
+        e.object("period", &self.period);
     }
 }
 #[doc(hidden)]

@@ -513,6 +513,55 @@ impl ::fhirgen_runtime::Object for UsCoreProcedureProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Procedure"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.primitive(
+            "instantiatesCanonical",
+            &self.instantiates_canonical,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive(
+            "instantiatesUri",
+            &self.instantiates_uri,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("statusReason", &self.status_reason);
+        e.object("category", &self.category);
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.choice("performed", &self.performed);
+        e.object("recorder", &self.recorder);
+        e.object("asserter", &self.asserter);
+        e.object("performer", &self.performer);
+        e.object("location", &self.location);
+        e.object("reasonCode", &self.reason_code);
+        e.object("reasonReference", &self.reason_reference);
+        e.object("bodySite", &self.body_site);
+        e.object("outcome", &self.outcome);
+        e.object("report", &self.report);
+        e.object("complication", &self.complication);
+        e.object("complicationDetail", &self.complication_detail);
+        e.object("followUp", &self.follow_up);
+        e.object("note", &self.note);
+        e.object("focalDevice", &self.focal_device);
+        e.object("usedReference", &self.used_reference);
+        e.object("usedCode", &self.used_code);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreProcedureProfile {
     const RESOURCE_TYPE: &'static str = "Procedure";
@@ -536,18 +585,21 @@ impl UsCoreProcedureProfile {
         "Procedure.encounter",
         "Procedure.performed[x]",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -556,9 +608,26 @@ impl UsCoreProcedureProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]

@@ -681,6 +681,53 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Observation"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.sliced(
+            "category",
+            &self.slice_order,
+            &US_CORE_PULSE_OXIMETRY_PROFILE_CATEGORY_SLICING,
+            &[&self.category_vs_cat, &self.category],
+        );
+        e.object("code", &self.code);
+        e.object("subject", &self.subject);
+        e.object("focus", &self.focus);
+        e.object("encounter", &self.encounter);
+        e.required_choice("effective", &self.effective);
+        e.primitive("issued", &self.issued, ::fhirgen_runtime::Kind::Instant);
+        e.object("performer", &self.performer);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("note", &self.note);
+        e.object("bodySite", &self.body_site);
+        e.object("method", &self.method);
+        e.object("specimen", &self.specimen);
+        e.object("device", &self.device);
+        e.object("referenceRange", &self.reference_range);
+        e.object("hasMember", &self.has_member);
+        e.object("derivedFrom", &self.derived_from);
+        e.sliced(
+            "component",
+            &self.slice_order,
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_SLICING,
+            &[&self.component_flow_rate, &self.component_concentration, &self.component],
+        );
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCorePulseOximetryProfile {
     const RESOURCE_TYPE: &'static str = "Observation";
@@ -738,18 +785,21 @@ impl UsCorePulseOximetryProfile {
         "Observation.component:Concentration.value[x].code",
         "Observation.component:Concentration.dataAbsentReason",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -758,9 +808,26 @@ impl UsCorePulseOximetryProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry"],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1783,6 +1850,20 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileCode {
         self.slice_order.check(&US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING)?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "CodeableConcept"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.sliced(
+            "coding",
+            &self.slice_order,
+            &US_CORE_PULSE_OXIMETRY_PROFILE_CODE_CODING_SLICING,
+            &[&self.coding_pulse_ox, &self.coding_o2_sat, &self.coding],
+        );
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2004,6 +2085,26 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileValueQuantity {
             self.comparator.as_slice(),
         )?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "Quantity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "system",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_SYSTEM_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.constant(
+            "code",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_VALUE_QUANTITY_CODE_VALUE,
+            ::fhirgen_runtime::Kind::Code,
+        );
     }
 }
 #[doc(hidden)]
@@ -2227,6 +2328,26 @@ for UsCorePulseOximetryProfileComponentFlowRateValueQuantity {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "Quantity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "system",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_SYSTEM_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.constant(
+            "code",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_FLOW_RATE_VALUE_QUANTITY_CODE_VALUE,
+            ::fhirgen_runtime::Kind::Code,
+        );
+    }
 }
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -2445,6 +2566,19 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentFlowRate {
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("referenceRange", &self.reference_range);
+    }
 }
 /// Builds a `UsCorePulseOximetryProfileComponentFlowRate`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
@@ -2658,6 +2792,26 @@ for UsCorePulseOximetryProfileComponentConcentrationValueQuantity {
             self.comparator.as_slice(),
         )?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "Quantity"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.primitive("value", &self.value, ::fhirgen_runtime::Kind::Decimal);
+        e.primitive("comparator", &self.comparator, ::fhirgen_runtime::Kind::Code);
+        e.primitive("unit", &self.unit, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "system",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_SYSTEM_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.constant(
+            "code",
+            &US_CORE_PULSE_OXIMETRY_PROFILE_COMPONENT_CONCENTRATION_VALUE_QUANTITY_CODE_VALUE,
+            ::fhirgen_runtime::Kind::Code,
+        );
     }
 }
 #[doc(hidden)]
@@ -2880,6 +3034,19 @@ impl ::fhirgen_runtime::Object for UsCorePulseOximetryProfileComponentConcentrat
         w.object_field("interpretation", &self.interpretation);
         w.object_field("referenceRange", &self.reference_range);
     }
+    fn type_code(&self) -> &'static str {
+        "ObservationComponent"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.object("extension", &self.extension);
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("code", &self.code);
+        e.choice("value", &self.value);
+        e.object("dataAbsentReason", &self.data_absent_reason);
+        e.object("interpretation", &self.interpretation);
+        e.object("referenceRange", &self.reference_range);
+    }
 }
 /// Builds a `UsCorePulseOximetryProfileComponentConcentration`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
@@ -3008,6 +3175,15 @@ for UsCorePulseOximetryProfileComponentConcentrationValue {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
         }
     }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+        }
+    }
 }
 /// The types `Observation.component.value[x]` may have.
 #[derive(Debug, Clone, PartialEq)]
@@ -3053,6 +3229,15 @@ impl ::fhirgen_runtime::Choice for UsCorePulseOximetryProfileComponentFlowRateVa
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Quantity(value) => w.object_field("valueQuantity", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
         }
     }
 }
@@ -3116,6 +3301,18 @@ impl ::fhirgen_runtime::Choice for UsCorePulseOximetryProfileEffective {
         match self {
             Self::DateTime(value) => w.primitive_field("effectiveDateTime", value),
             Self::Period(value) => w.object_field("effectivePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }
@@ -3340,6 +3537,33 @@ impl ::fhirgen_runtime::Choice for UsCorePulseOximetryProfileValue {
             Self::Time(value) => w.primitive_field("valueTime", value),
             Self::DateTime(value) => w.primitive_field("valueDateTime", value),
             Self::Period(value) => w.object_field("valuePeriod", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Quantity(value) => e.object(name, value),
+            Self::CodeableConcept(value) => e.object(name, value),
+            Self::String(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::String)
+            }
+            Self::Boolean(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Boolean)
+            }
+            Self::Integer(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::Integer)
+            }
+            Self::Range(value) => e.object(name, value),
+            Self::Ratio(value) => e.object(name, value),
+            Self::SampledData(value) => e.object(name, value),
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
+            Self::DateTime(value) => {
+                e.primitive(name, value, ::fhirgen_runtime::Kind::DateTime)
+            }
+            Self::Period(value) => e.object(name, value),
         }
     }
 }

@@ -379,6 +379,39 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfile {
         )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireResponse"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::Id);
+        e.object("meta", &self.meta);
+        e.primitive("implicitRules", &self.implicit_rules, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("language", &self.language, ::fhirgen_runtime::Kind::Code);
+        e.object("text", &self.text);
+        e.resource("contained", &self.contained);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_EXTENSION_SLICING,
+            &[&self.signature, &self.completion_mode, &self.extension],
+        );
+        e.object("modifierExtension", &self.modifier_extension);
+        e.object("identifier", &self.identifier);
+        e.object("basedOn", &self.based_on);
+        e.object("partOf", &self.part_of);
+        e.primitive(
+            "questionnaire",
+            &self.questionnaire,
+            ::fhirgen_runtime::Kind::Canonical,
+        );
+        e.primitive("status", &self.status, ::fhirgen_runtime::Kind::Code);
+        e.object("subject", &self.subject);
+        e.object("encounter", &self.encounter);
+        e.primitive("authored", &self.authored, ::fhirgen_runtime::Kind::DateTime);
+        e.object("author", &self.author);
+        e.object("source", &self.source);
+        e.object("item", &self.item);
+    }
 }
 impl ::fhirgen_runtime::ResourceType for UsCoreQuestionnaireResponseProfile {
     const RESOURCE_TYPE: &'static str = "QuestionnaireResponse";
@@ -412,18 +445,21 @@ impl UsCoreQuestionnaireResponseProfile {
         "QuestionnaireResponse.item.answer.item",
         "QuestionnaireResponse.item.item",
     ];
-    /// Reads a resource that must conform to this profile.
+    /// Reads a resource that must conform to this profile: its
+    /// elements, and every constraint of severity error.
     #[inline(never)]
     pub fn from_json(
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
+        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
-    /// returning each as an issue.
+    /// returning each as an issue, with the constraints of
+    /// severity warning that fail.
     #[inline(never)]
     pub fn from_json_lenient(
         json: &[u8],
@@ -432,9 +468,28 @@ impl UsCoreQuestionnaireResponseProfile {
         ::fhirgen_runtime::Error,
     > {
         let mut reader = ::fhirgen_runtime::Reader::new(json).lenient();
-        let resource = reader.resource_body()?;
+        let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::std::result::Result::Ok((resource, reader.take_issues()))
+        let mut issues = reader.take_issues();
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_constraints(),
+            &mut issues,
+        )?;
+        ::std::result::Result::Ok((resource, issues))
+    }
+    /// Evaluates every constraint (invariant) of the profile and of
+    /// its type, its elements' types and its contained resources:
+    /// each finding names the constraint and the element.
+    pub fn check_constraints(
+        &self,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
+            self,
+            &[
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
+            ],
+        )
     }
     /// Writes the resource as FHIR JSON.
     #[inline(never)]
@@ -1283,6 +1338,21 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItemAnswer 
             )?;
         ::std::result::Result::Ok(())
     }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireResponseItemAnswer"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_ANSWER_EXTENSION_SLICING,
+            &[&self.item_answer_media, &self.ordinal_value, &self.extension],
+        );
+        e.object("modifierExtension", &self.modifier_extension);
+        e.choice("value", &self.value);
+        e.object("item", &self.item);
+    }
 }
 /// Builds a `UsCoreQuestionnaireResponseProfileItemAnswer`: `build()` exists once every element the profile requires is set.
 /// Values the profile fixes are filled in and have no setter.
@@ -1565,6 +1635,24 @@ impl ::fhirgen_runtime::Object for UsCoreQuestionnaireResponseProfileItem {
         self.slice_order
             .check(&US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING)?;
         ::std::result::Result::Ok(())
+    }
+    fn type_code(&self) -> &'static str {
+        "QuestionnaireResponseItem"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.sliced(
+            "extension",
+            &self.slice_order,
+            &US_CORE_QUESTIONNAIRE_RESPONSE_PROFILE_ITEM_EXTENSION_SLICING,
+            &[&self.item_media, &self.item_signature, &self.extension],
+        );
+        e.object("modifierExtension", &self.modifier_extension);
+        e.primitive("linkId", &self.link_id, ::fhirgen_runtime::Kind::String);
+        e.primitive("definition", &self.definition, ::fhirgen_runtime::Kind::Uri);
+        e.primitive("text", &self.text, ::fhirgen_runtime::Kind::String);
+        e.object("answer", &self.answer);
+        e.object("item", &self.item);
     }
 }
 #[doc(hidden)]

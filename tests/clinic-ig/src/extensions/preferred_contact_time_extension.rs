@@ -63,6 +63,18 @@ impl ::fhirgen_runtime::Object for PreferredContactTimeExtension {
         w.constant_field("url", &PREFERRED_CONTACT_TIME_EXTENSION_URL_VALUE);
         w.required_choice_field(&self.value);
     }
+    fn type_code(&self) -> &'static str {
+        "Extension"
+    }
+    fn elements<'a>(&'a self, e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>) {
+        e.plain("id", &self.id, ::fhirgen_runtime::Kind::String);
+        e.constant(
+            "url",
+            &PREFERRED_CONTACT_TIME_EXTENSION_URL_VALUE,
+            ::fhirgen_runtime::Kind::Uri,
+        );
+        e.required_choice("value", &self.value);
+    }
 }
 impl PreferredContactTimeExtension {
     /// The profile's canonical URL.
@@ -229,6 +241,15 @@ impl ::fhirgen_runtime::Choice for PreferredContactTimeExtensionValue {
     fn write_choice(&self, w: &mut ::fhirgen_runtime::Writer) {
         match self {
             Self::Time(value) => w.primitive_field("valueTime", value),
+        }
+    }
+    fn elements<'a>(
+        &'a self,
+        name: &'static str,
+        e: &mut ::fhirgen_runtime::typed::Elements<'a, '_>,
+    ) {
+        match self {
+            Self::Time(value) => e.primitive(name, value, ::fhirgen_runtime::Kind::Time),
         }
     }
 }

@@ -1,0 +1,474 @@
+//! FHIRPath over typed values: the elements generated types hold, given by
+//! name, and the [`Model`] the evaluator walks them with.
+//!
+//! Each generated type's [`Object::elements`] hands what it holds to an
+//! [`Elements`] collector, element by element, as `write_fields` writes
+//! them: a choice as its variant, a sliced list in document order, a value
+//! the profile fixes as a constant. Constraints are then evaluated on the
+//! values a read produced (or a program built), with no JSON in between.
+
+use std::cell::RefCell;
+
+use fhirgen_fhirpath::model::UnknownElement;
+use fhirgen_fhirpath::temporal::{DateTime, Time};
+use fhirgen_fhirpath::{Model, Value};
+use jiter::JsonValue;
+
+use crate::json::{ResourceSlot, WriteSlot, Writer};
+use crate::object::{Choice, Object};
+use crate::primitive::{Kind, Primitive, PrimitiveValue};
+use crate::profile::{Pattern, SliceItems, SliceOrder, Slicing, slice_sequence};
+
+/// One element of a typed value.
+#[derive(Clone, Copy)]
+pub enum Node<'a> {
+    /// A datatype, backbone element or resource.
+    Object(&'a dyn Object),
+    /// A primitive, with its `id` and extensions.
+    Primitive(&'a dyn PrimitiveNode, Kind),
+    /// A bare value (`Resource.id`, `Element.id`, `Extension.url`).
+    Plain(&'a dyn PlainNode, Kind),
+    /// A value a profile fixes, which no field holds.
+    Constant(&'static Pattern, Kind),
+}
+
+/// An element and the name it has in its parent.
+#[derive(Clone, Copy)]
+pub struct Child<'a> {
+    pub name: &'static str,
+    pub node: Node<'a>,
+    /// Whether the element repeats (its items are indexed in paths).
+    pub repeats: bool,
+}
+
+/// A primitive as FHIRPath sees it.
+pub trait PrimitiveNode {
+    /// The value, typed by `kind`; `None` when there is none.
+    fn value(&self, kind: Kind) -> Option<Value>;
+    fn has_value(&self) -> bool;
+    /// Gives its `id` and extensions.
+    fn parts<'a>(&'a self, e: &mut Elements<'a, '_>);
+    fn write(&self, w: &mut Writer);
+}
+
+impl<V: PrimitiveValue, X: Object> PrimitiveNode for Primitive<V, X> {
+    fn value(&self, kind: Kind) -> Option<Value> {
+        self.value.as_ref()?.fhirpath(kind)
+    }
+
+    fn has_value(&self) -> bool {
+        self.value.is_some()
+    }
+
+    fn parts<'a>(&'a self, e: &mut Elements<'a, '_>) {
+        if let Some(element) = self.element() {
+            e.plain("id", &element.id, Kind::String);
+            e.object("extension", &element.extension);
+        }
+    }
+
+    fn write(&self, w: &mut Writer) {
+        if let Some(value) = &self.value {
+            value.write(w);
+        }
+        if self.has_element_part() {
+            w.primitive_element(self);
+        }
+    }
+}
+
+/// A bare value as FHIRPath sees it.
+pub trait PlainNode {
+    fn value(&self, kind: Kind) -> Option<Value>;
+    fn write(&self, w: &mut Writer);
+}
+
+impl<V: PrimitiveValue> PlainNode for V {
+    fn value(&self, kind: Kind) -> Option<Value> {
+        self.fhirpath(kind)
+    }
+
+    fn write(&self, w: &mut Writer) {
+        PrimitiveValue::write(self, w)
+    }
+}
+
+/// The FHIRPath value of a primitive given as text (a JSON string or
+/// number) and typed by `kind`.
+pub(crate) fn text_value(kind: Kind, text: &str) -> Option<Value> {
+    Some(match kind {
+        Kind::Boolean => Value::Boolean(text.parse().ok()?),
+        Kind::Integer | Kind::UnsignedInt | Kind::PositiveInt => Value::Integer(text.parse().ok()?),
+        Kind::Decimal => Value::Decimal(
+            text.parse()
+                .or_else(|_| rust_decimal::Decimal::from_scientific(text))
+                .ok()?,
+        ),
+        Kind::Date => Value::Date(DateTime::parse(text)?.0),
+        Kind::DateTime | Kind::Instant => Value::DateTime(DateTime::parse(text)?.0),
+        Kind::Time => Value::Time(Time::parse(text)?),
+        _ => Value::String(text.to_owned()),
+    })
+}
+
+/// Collects the elements of one value: all of them, or those of one name.
+pub struct Elements<'a, 'o> {
+    only: Option<&'o str>,
+    out: &'o mut Vec<Child<'a>>,
+    opaque: bool,
+}
+
+impl<'a, 'o> Elements<'a, 'o> {
+    /// A collector of the elements called `only` (all when `None`).
+    pub fn new(only: Option<&'o str>, out: &'o mut Vec<Child<'a>>) -> Self {
+        Elements {
+            only,
+            out,
+            opaque: false,
+        }
+    }
+
+    /// Whether the type said it cannot give its elements (a hand-written
+    /// type without [`Object::elements`]).
+    pub fn is_opaque(&self) -> bool {
+        self.opaque
+    }
+
+    /// For a type that cannot give its elements: constraints below it are
+    /// reported as not checked.
+    pub fn opaque(&mut self) {
+        self.opaque = true;
+    }
+
+    #[inline]
+    pub fn wants(&self, name: &str) -> bool {
+        self.only.is_none_or(|only| only == name)
+    }
+
+    pub fn push(&mut self, name: &'static str, node: Node<'a>, repeats: bool) {
+        self.out.push(Child {
+            name,
+            node,
+            repeats,
+        });
+    }
+
+    /// A field of datatypes, backbone elements (`T`, `Option<T>`, `Vec<T>`...).
+    #[inline]
+    pub fn object<S: WriteSlot + ?Sized>(&mut self, name: &'static str, slot: &'a S) {
+        if self.wants(name) {
+            slot.object_nodes(name, self);
+        }
+    }
+
+    /// A field of primitives of kind `kind`.
+    #[inline]
+    pub fn primitive<S: WriteSlot + ?Sized>(
+        &mut self,
+        name: &'static str,
+        slot: &'a S,
+        kind: Kind,
+    ) {
+        if self.wants(name) {
+            slot.primitive_nodes(name, kind, self);
+        }
+    }
+
+    /// An optional bare value.
+    #[inline]
+    pub fn plain<V: PrimitiveValue>(
+        &mut self,
+        name: &'static str,
+        slot: &'a Option<V>,
+        kind: Kind,
+    ) {
+        if self.wants(name)
+            && let Some(value) = slot
+        {
+            self.push(name, Node::Plain(value, kind), false);
+        }
+    }
+
+    /// A required bare value.
+    #[inline]
+    pub fn required_plain<V: PrimitiveValue>(
+        &mut self,
+        name: &'static str,
+        value: &'a V,
+        kind: Kind,
+    ) {
+        if self.wants(name) {
+            self.push(name, Node::Plain(value, kind), false);
+        }
+    }
+
+    /// An optional choice (`value[x]`, named `value`).
+    #[inline]
+    pub fn choice<C: Choice>(&mut self, name: &'static str, slot: &'a Option<C>) {
+        if self.wants(name)
+            && let Some(choice) = slot
+        {
+            choice.elements(name, self);
+        }
+    }
+
+    /// A required choice.
+    #[inline]
+    pub fn required_choice<C: Choice>(&mut self, name: &'static str, slot: &'a C) {
+        if self.wants(name) {
+            slot.elements(name, self);
+        }
+    }
+
+    /// A field of resources (`contained`, `Bundle.entry.resource`).
+    #[inline]
+    pub fn resource<S: ResourceSlot>(&mut self, name: &'static str, slot: &'a S) {
+        if self.wants(name) {
+            slot.resource_nodes(name, self);
+        }
+    }
+
+    /// A value the profile fixes.
+    pub fn constant(&mut self, name: &'static str, pattern: &'static Pattern, kind: Kind) {
+        if self.wants(name) {
+            self.push(name, Node::Constant(pattern, kind), false);
+        }
+    }
+
+    /// A sliced list: the fields of its slices and of the rest, in the order
+    /// they were read (as [`Writer::sliced_field`] writes them).
+    pub fn sliced(
+        &mut self,
+        name: &'static str,
+        order: &'a SliceOrder,
+        slicing: &Slicing,
+        slots: &[&'a dyn SliceItems],
+    ) {
+        if !self.wants(name) {
+            return;
+        }
+        let counts: Vec<usize> = slots.iter().map(|s| s.count()).collect();
+        for (slot, index) in slice_sequence(order, slicing, &counts) {
+            self.push(name, Node::Object(slots[slot].item(index)), true);
+        }
+    }
+
+    /// An element the base repeats and the profile allows once.
+    pub fn object_in_array<T: Object>(&mut self, name: &'static str, item: Option<&'a T>) {
+        if self.wants(name)
+            && let Some(item) = item
+        {
+            self.push(name, Node::Object(item), true);
+        }
+    }
+
+    /// Like [`Self::object_in_array`], for a primitive.
+    pub fn primitive_in_array<V: PrimitiveValue, X: Object>(
+        &mut self,
+        name: &'static str,
+        item: Option<&'a Primitive<V, X>>,
+        kind: Kind,
+    ) {
+        if self.wants(name)
+            && let Some(item) = item
+        {
+            self.push(name, Node::Primitive(item, kind), true);
+        }
+    }
+}
+
+/// Type names and what each specializes (`code` -> `string`, `Age` ->
+/// `Quantity`), sorted by name: the package's type hierarchy.
+pub type TypeBases = [(&'static str, &'static str)];
+
+/// A resource (and what it holds) as FHIRPath sees it.
+pub struct Typed<'a> {
+    bases: &'a TypeBases,
+    /// Where references resolve: the resource read, or its Bundle.
+    root: Node<'a>,
+    scratch: RefCell<Vec<Child<'a>>>,
+    /// The last narrative checked (by address) and the verdict.
+    narrative: RefCell<Option<(usize, bool)>>,
+}
+
+impl<'a> Typed<'a> {
+    pub fn new(bases: &'a TypeBases, root: Node<'a>) -> Self {
+        Typed {
+            bases,
+            root,
+            scratch: RefCell::new(Vec::new()),
+            narrative: RefCell::new(None),
+        }
+    }
+
+    /// The children of `node` called `only` (all when `None`); false when
+    /// the node is a type that cannot give them.
+    pub fn collect(&self, node: &Node<'a>, only: Option<&str>, out: &mut Vec<Child<'a>>) -> bool {
+        let mut e = Elements::new(only, out);
+        match node {
+            Node::Object(object) => object.elements(&mut e),
+            Node::Primitive(primitive, _) => primitive.parts(&mut e),
+            Node::Plain(..) | Node::Constant(..) => {}
+        }
+        !e.is_opaque()
+    }
+
+    pub fn is_resource(&self, node: &Node<'a>) -> bool {
+        matches!(node, Node::Object(o) if self.is_a(o.type_code(), "Resource"))
+    }
+
+    fn base_of(&self, name: &str) -> Option<&'a str> {
+        let at = self.bases.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+        Some(self.bases[at].1).filter(|b| !b.is_empty())
+    }
+
+    fn json(node: &Node<'_>) -> Vec<u8> {
+        let mut w = Writer::new();
+        match node {
+            Node::Object(object) => w.object(*object, None),
+            Node::Primitive(primitive, _) => primitive.write(&mut w),
+            Node::Plain(value, _) => value.write(&mut w),
+            Node::Constant(pattern, _) => w.raw(pattern.text()),
+        }
+        w.into_bytes()
+    }
+
+    /// A child of `node` by name, first one.
+    fn first(&self, node: &Node<'a>, name: &str) -> Option<Node<'a>> {
+        let mut out = Vec::new();
+        self.collect(node, Some(name), &mut out);
+        out.first().map(|c| c.node)
+    }
+
+    fn text(&self, node: &Node<'a>, name: &str) -> Option<String> {
+        match self.value(&self.first(node, name)?)? {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Model for Typed<'a> {
+    type Node = Node<'a>;
+
+    fn type_name<'n>(&'n self, node: &'n Node<'a>) -> &'n str {
+        match node {
+            Node::Object(object) => object.type_code(),
+            Node::Primitive(_, kind) | Node::Plain(_, kind) | Node::Constant(_, kind) => {
+                kind.type_code()
+            }
+        }
+    }
+
+    fn children(
+        &self,
+        node: &Node<'a>,
+        name: &str,
+        out: &mut Vec<Node<'a>>,
+    ) -> Result<(), UnknownElement> {
+        let mut scratch = self.scratch.take();
+        let known = self.collect(node, Some(name), &mut scratch);
+        out.extend(scratch.drain(..).map(|c| c.node));
+        *self.scratch.borrow_mut() = scratch;
+        // A name the type does not have gives nothing; the checker has
+        // judged every name against the element model at generation.
+        if known { Ok(()) } else { Err(UnknownElement) }
+    }
+
+    fn all_children(&self, node: &Node<'a>, out: &mut Vec<Node<'a>>) {
+        let mut scratch = self.scratch.take();
+        self.collect(node, None, &mut scratch);
+        out.extend(scratch.drain(..).map(|c| c.node));
+        *self.scratch.borrow_mut() = scratch;
+    }
+
+    fn value(&self, node: &Node<'a>) -> Option<Value> {
+        match node {
+            Node::Object(_) => None,
+            Node::Primitive(primitive, kind) => primitive.value(*kind),
+            Node::Plain(value, kind) => value.value(*kind),
+            Node::Constant(pattern, kind) => match pattern.value() {
+                JsonValue::Str(s) => text_value(*kind, s),
+                JsonValue::Bool(b) => Some(Value::Boolean(*b)),
+                JsonValue::Int(i) => Some(Value::Integer(*i)),
+                _ => text_value(*kind, pattern.text()),
+            },
+        }
+    }
+
+    fn has_value(&self, node: &Node<'a>) -> bool {
+        match node {
+            Node::Object(_) => false,
+            Node::Primitive(primitive, _) => primitive.has_value(),
+            Node::Plain(..) | Node::Constant(..) => true,
+        }
+    }
+
+    fn is_a(&self, name: &str, base: &str) -> bool {
+        let mut current = Some(name);
+        // Type hierarchies are a few levels deep; the bound guards a cycle.
+        for _ in 0..32 {
+            match current {
+                Some(n) if n == base => return true,
+                Some(n) => current = self.base_of(n),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    fn has_type(&self, name: &str) -> bool {
+        self.bases.binary_search_by(|(n, _)| (*n).cmp(name)).is_ok()
+    }
+
+    fn same(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
+        Self::json(a) == Self::json(b)
+    }
+
+    fn html_checks(&self, div: &Node<'a>) -> Option<bool> {
+        let Some(Value::String(text)) = self.value(div) else {
+            return None;
+        };
+        // txt-1 and txt-2 both ask; the narrative is checked once.
+        let key = match div {
+            Node::Primitive(p, _) => *p as *const dyn PrimitiveNode as *const () as usize,
+            _ => 0,
+        };
+        if let Some(&(k, ok)) = self.narrative.borrow().as_ref()
+            && k == key
+            && key != 0
+        {
+            return Some(ok);
+        }
+        let ok = crate::narrative::check(&text).is_ok();
+        *self.narrative.borrow_mut() = Some((key, ok));
+        Some(ok)
+    }
+
+    fn resolve(&self, _from: &Node<'a>, reference: &str) -> Option<Node<'a>> {
+        let root = self.root;
+        let mut items = Vec::new();
+        if let Some(id) = reference.strip_prefix('#') {
+            self.collect(&root, Some("contained"), &mut items);
+            return items
+                .into_iter()
+                .map(|c| c.node)
+                .find(|r| self.text(r, "id").as_deref() == Some(id));
+        }
+        // Inside a Bundle: the entry with that fullUrl, or with that type and id.
+        self.collect(&root, Some("entry"), &mut items);
+        items.into_iter().find_map(|entry| {
+            let resource = self.first(&entry.node, "resource")?;
+            let full_url = self.text(&entry.node, "fullUrl");
+            let relative = format!(
+                "{}/{}",
+                self.type_name(&resource),
+                self.text(&resource, "id").unwrap_or_default()
+            );
+            (full_url.as_deref() == Some(reference)
+                || reference == relative
+                || reference.ends_with(&format!("/{relative}")))
+            .then_some(resource)
+        })
+    }
+}
