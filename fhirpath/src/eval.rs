@@ -546,8 +546,21 @@ impl<M: Model> Evaluator<'_, '_, M> {
     ) -> Res<M::Node> {
         use BinaryOp::*;
         // The Boolean operators decide on the left where they can (`iif`-free
-        // guards such as `a.exists() implies a.b`), but both sides must be valid.
+        // guards such as `a.exists() implies a.b`). Strict evaluation still
+        // requires the right side to be valid; otherwise (as the HL7 engine
+        // does) it is not evaluated when the left side decides.
         let l = self.eval(left, focus, scope)?;
+        if !self.env.strict && matches!(op, And | Or | Implies) {
+            let decided = match (op, l.as_slice()) {
+                (And, [Item::Value(Value::Boolean(false))]) => Some(false),
+                (Or, [Item::Value(Value::Boolean(true))]) => Some(true),
+                (Implies, [Item::Value(Value::Boolean(false))]) => Some(true),
+                _ => None,
+            };
+            if let Some(result) = decided {
+                return Ok(vec![Item::Value(Value::Boolean(result))]);
+            }
+        }
         let r = self.eval(right, focus, scope)?;
         let boolean = |b: bool| vec![Item::Value(Value::Boolean(b))];
         Ok(match op {

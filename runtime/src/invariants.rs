@@ -22,7 +22,7 @@ use crate::fhirpath::{Element, FhirJson, Terminology};
 use crate::object::Object;
 use crate::shape::Shapes;
 use crate::tree::Json;
-use crate::typed::{Node, TypeBases, Typed};
+use crate::typed::{Node, TypeBases, TypeIndex, Typed};
 
 /// How a failed constraint is reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +198,7 @@ impl StaticTable {
 pub struct Catalog {
     tables: fn(&str) -> Option<&'static StaticTable>,
     bases: &'static TypeBases,
+    index: OnceLock<TypeIndex>,
     base: Option<&'static Catalog>,
 }
 
@@ -210,6 +211,7 @@ impl Catalog {
         Catalog {
             tables,
             bases,
+            index: OnceLock::new(),
             base: None,
         }
     }
@@ -222,13 +224,19 @@ impl Catalog {
         Catalog {
             tables,
             bases: base.bases,
+            index: OnceLock::new(),
             base: Some(base),
         }
     }
 
-    /// The type hierarchy.
-    pub fn bases(&self) -> &'static TypeBases {
-        self.bases
+    /// The type hierarchy, by type name.
+    pub fn bases(&self) -> &TypeIndex {
+        match self.base {
+            Some(base) => base.bases(),
+            None => self
+                .index
+                .get_or_init(|| self.bases.iter().copied().collect()),
+        }
     }
 }
 
@@ -302,8 +310,29 @@ impl Invariants {
 /// from `catalog`; a Bundle's entries are each checked as a resource of
 /// their own (their references resolve in the Bundle).
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
-    let root = Node::Object(resource);
-    let model = Typed::new(catalog.bases(), root);
+    check_with(
+        catalog,
+        Typed::new(catalog.bases(), Node::Resource(resource)),
+        resource,
+        profiles,
+    )
+}
+
+/// [`check_typed`] for a resource a read has just made (its narratives
+/// passed the reader's checks, which are `htmlChecks()`'s): what generated
+/// `from_json` runs.
+pub fn check_read(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
+    let model = Typed::new(catalog.bases(), Node::Resource(resource)).narratives_read();
+    check_with(catalog, model, resource, profiles)
+}
+
+fn check_with<'a>(
+    catalog: &Catalog,
+    model: Typed<'a>,
+    resource: &'a dyn Object,
+    profiles: &[&str],
+) -> Vec<Finding> {
+    let root = Node::Resource(resource);
     let mut findings = Vec::new();
     check_document(
         catalog,
@@ -415,7 +444,7 @@ impl<'a> Document for Typed<'a> {
 
     fn same_resource(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
         match (a, b) {
-            (Node::Object(a), Node::Object(b)) => {
+            (Node::Resource(a), Node::Resource(b)) => {
                 std::ptr::addr_eq(*a as *const dyn Object, *b as *const dyn Object)
             }
             _ => false,
@@ -457,6 +486,7 @@ fn check_in<M: Document>(
         findings: std::mem::take(findings),
         unsupported: HashSet::new(),
         buffer: String::new(),
+        type_tables: Vec::new(),
     };
     walk.element(&resource, &resource, contexts, true, None);
     *findings = walk.findings;
@@ -479,6 +509,8 @@ struct Walk<'w, M: Document> {
     unsupported: HashSet<String>,
     /// Room to spell a child's path in a table.
     buffer: String,
+    /// The table of each type met so far, by the address of its name.
+    type_tables: Vec<((usize, usize), Option<&'w Table>)>,
 }
 
 impl<'w, M: Document> Walk<'w, M> {
@@ -554,8 +586,18 @@ impl<'w, M: Document> Walk<'w, M> {
     }
 
     /// The table of a node's own type, at its root.
-    fn type_context(&self, node: &M::Node) -> Option<Context<'w>> {
-        let table = self.tables.table(self.model.type_name(node))?;
+    fn type_context(&mut self, node: &M::Node) -> Option<Context<'w>> {
+        let name = self.model.type_name(node);
+        // Type names are the model's own strings: known by address.
+        let key = (name.as_ptr() as usize, name.len());
+        let table = match self.type_tables.iter().find(|(k, _)| *k == key) {
+            Some((_, table)) => *table,
+            None => {
+                let table = self.tables.table(name);
+                self.type_tables.push((key, table));
+                table
+            }
+        }?;
         Some(Context {
             table,
             path: table.root()?,

@@ -912,7 +912,7 @@ impl Writer {
         }
     }
 
-    pub(crate) fn primitive_element<V, X: Object>(&mut self, primitive: &Primitive<V, X>) {
+    fn primitive_element<V, X: Object>(&mut self, primitive: &Primitive<V, X>) {
         self.begin(b'{');
         if let Some(id) = primitive.id() {
             self.key("id");
@@ -976,7 +976,7 @@ impl<R: AnyResource> ResourceSlot for Option<R> {
 
     fn resource_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
         if let Some(resource) = self {
-            e.push(name, Node::Object(resource.as_object()), false);
+            e.push(name, Node::Resource(resource.as_object()), false);
         }
     }
 }
@@ -995,7 +995,7 @@ impl<R: AnyResource> ResourceSlot for Vec<R> {
 
     fn resource_nodes<'a>(&'a self, name: &'static str, e: &mut Elements<'a, '_>) {
         for resource in self {
-            e.push(name, Node::Object(resource.as_object()), true);
+            e.push(name, Node::Resource(resource.as_object()), true);
         }
     }
 }

@@ -242,10 +242,16 @@ fn check_element(element: &BytesStart<'_>, name: &str, root: bool) -> Result<(),
         if !is_url && key != "style" {
             continue;
         }
+        // A URL's scheme is in its first letters (a `data:` URL can be long).
         let scheme: String = value
             .chars()
             .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
             .map(|c| c.to_ascii_lowercase())
+            .take(if is_url {
+                "javascript:".len()
+            } else {
+                usize::MAX
+            })
             .collect();
         if is_url && (scheme.starts_with("javascript:") || scheme.starts_with("vbscript:")) {
             return Err(format!(

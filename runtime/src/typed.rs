@@ -14,7 +14,7 @@ use fhirgen_fhirpath::temporal::{DateTime, Time};
 use fhirgen_fhirpath::{Model, Value};
 use jiter::JsonValue;
 
-use crate::json::{ResourceSlot, WriteSlot, Writer};
+use crate::json::{ResourceSlot, WriteSlot};
 use crate::object::{Choice, Object};
 use crate::primitive::{Kind, Primitive, PrimitiveValue};
 use crate::profile::{Pattern, SliceItems, SliceOrder, Slicing, slice_sequence};
@@ -22,8 +22,10 @@ use crate::profile::{Pattern, SliceItems, SliceOrder, Slicing, slice_sequence};
 /// One element of a typed value.
 #[derive(Clone, Copy)]
 pub enum Node<'a> {
-    /// A datatype, backbone element or resource.
+    /// A datatype or backbone element.
     Object(&'a dyn Object),
+    /// A resource (the one checked, a contained one, a Bundle entry's).
+    Resource(&'a dyn Object),
     /// A primitive, with its `id` and extensions.
     Primitive(&'a dyn PrimitiveNode, Kind),
     /// A bare value (`Resource.id`, `Element.id`, `Extension.url`).
@@ -48,7 +50,6 @@ pub trait PrimitiveNode {
     fn has_value(&self) -> bool;
     /// Gives its `id` and extensions.
     fn parts<'a>(&'a self, e: &mut Elements<'a, '_>);
-    fn write(&self, w: &mut Writer);
 }
 
 impl<V: PrimitiveValue, X: Object> PrimitiveNode for Primitive<V, X> {
@@ -66,30 +67,16 @@ impl<V: PrimitiveValue, X: Object> PrimitiveNode for Primitive<V, X> {
             e.object("extension", &element.extension);
         }
     }
-
-    fn write(&self, w: &mut Writer) {
-        if let Some(value) = &self.value {
-            value.write(w);
-        }
-        if self.has_element_part() {
-            w.primitive_element(self);
-        }
-    }
 }
 
 /// A bare value as FHIRPath sees it.
 pub trait PlainNode {
     fn value(&self, kind: Kind) -> Option<Value>;
-    fn write(&self, w: &mut Writer);
 }
 
 impl<V: PrimitiveValue> PlainNode for V {
     fn value(&self, kind: Kind) -> Option<Value> {
         self.fhirpath(kind)
-    }
-
-    fn write(&self, w: &mut Writer) {
-        PrimitiveValue::write(self, w)
     }
 }
 
@@ -236,7 +223,7 @@ impl<'a, 'o> Elements<'a, 'o> {
     }
 
     /// A sliced list: the fields of its slices and of the rest, in the order
-    /// they were read (as [`Writer::sliced_field`] writes them).
+    /// they were read (as `Writer::sliced_field` writes them).
     pub fn sliced(
         &mut self,
         name: &'static str,
@@ -281,9 +268,15 @@ impl<'a, 'o> Elements<'a, 'o> {
 /// `Quantity`), sorted by name: the package's type hierarchy.
 pub type TypeBases = [(&'static str, &'static str)];
 
+/// The type hierarchy by name, for lookups.
+pub type TypeIndex = std::collections::HashMap<&'static str, &'static str>;
+
 /// A resource (and what it holds) as FHIRPath sees it.
 pub struct Typed<'a> {
-    bases: &'a TypeBases,
+    bases: &'a TypeIndex,
+    /// The values were just read: their narratives passed the reader's
+    /// XHTML checks, which are `htmlChecks()`'s.
+    narratives_read: bool,
     /// Where references resolve: the resource read, or its Bundle.
     root: Node<'a>,
     scratch: RefCell<Vec<Child<'a>>>,
@@ -292,9 +285,10 @@ pub struct Typed<'a> {
 }
 
 impl<'a> Typed<'a> {
-    pub fn new(bases: &'a TypeBases, root: Node<'a>) -> Self {
+    pub fn new(bases: &'a TypeIndex, root: Node<'a>) -> Self {
         Typed {
             bases,
+            narratives_read: false,
             root,
             scratch: RefCell::new(Vec::new()),
             narrative: RefCell::new(None),
@@ -306,7 +300,7 @@ impl<'a> Typed<'a> {
     pub fn collect(&self, node: &Node<'a>, only: Option<&str>, out: &mut Vec<Child<'a>>) -> bool {
         let mut e = Elements::new(only, out);
         match node {
-            Node::Object(object) => object.elements(&mut e),
+            Node::Object(object) | Node::Resource(object) => object.elements(&mut e),
             Node::Primitive(primitive, _) => primitive.parts(&mut e),
             Node::Plain(..) | Node::Constant(..) => {}
         }
@@ -314,23 +308,50 @@ impl<'a> Typed<'a> {
     }
 
     pub fn is_resource(&self, node: &Node<'a>) -> bool {
-        matches!(node, Node::Object(o) if self.is_a(o.type_code(), "Resource"))
+        matches!(node, Node::Resource(_))
+    }
+
+    /// For values a read has just made: `htmlChecks()` is true, the reader
+    /// having applied the same checks to each narrative.
+    pub fn narratives_read(mut self) -> Self {
+        self.narratives_read = true;
+        self
     }
 
     fn base_of(&self, name: &str) -> Option<&'a str> {
-        let at = self.bases.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
-        Some(self.bases[at].1).filter(|b| !b.is_empty())
+        self.bases.get(name).copied().filter(|b| !b.is_empty())
     }
 
-    fn json(node: &Node<'_>) -> Vec<u8> {
-        let mut w = Writer::new();
-        match node {
-            Node::Object(object) => w.object(*object, None),
-            Node::Primitive(primitive, _) => primitive.write(&mut w),
-            Node::Plain(value, _) => value.write(&mut w),
-            Node::Constant(pattern, _) => w.raw(pattern.text()),
+    /// Whether two nodes hold the same content: the same object, or the
+    /// same values element by element.
+    fn same_content(&self, a: &Node<'a>, b: &Node<'a>, depth: usize) -> bool {
+        match (a, b) {
+            (Node::Object(x) | Node::Resource(x), Node::Object(y) | Node::Resource(y)) => {
+                if std::ptr::addr_eq(*x as *const dyn Object, *y as *const dyn Object) {
+                    return true;
+                }
+                if x.type_code() != y.type_code() || depth > crate::MAX_DEPTH {
+                    return false;
+                }
+                self.same_children(a, b, depth)
+            }
+            (
+                Node::Plain(..) | Node::Constant(..) | Node::Primitive(..),
+                Node::Plain(..) | Node::Constant(..) | Node::Primitive(..),
+            ) => self.value(a) == self.value(b) && self.same_children(a, b, depth),
+            _ => false,
         }
-        w.into_bytes()
+    }
+
+    fn same_children(&self, a: &Node<'a>, b: &Node<'a>, depth: usize) -> bool {
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        self.collect(a, None, &mut left);
+        self.collect(b, None, &mut right);
+        left.len() == right.len()
+            && left
+                .iter()
+                .zip(&right)
+                .all(|(l, r)| l.name == r.name && self.same_content(&l.node, &r.node, depth + 1))
     }
 
     /// A child of `node` by name, first one.
@@ -353,7 +374,7 @@ impl<'a> Model for Typed<'a> {
 
     fn type_name<'n>(&'n self, node: &'n Node<'a>) -> &'n str {
         match node {
-            Node::Object(object) => object.type_code(),
+            Node::Object(object) | Node::Resource(object) => object.type_code(),
             Node::Primitive(_, kind) | Node::Plain(_, kind) | Node::Constant(_, kind) => {
                 kind.type_code()
             }
@@ -384,7 +405,7 @@ impl<'a> Model for Typed<'a> {
 
     fn value(&self, node: &Node<'a>) -> Option<Value> {
         match node {
-            Node::Object(_) => None,
+            Node::Object(_) | Node::Resource(_) => None,
             Node::Primitive(primitive, kind) => primitive.value(*kind),
             Node::Plain(value, kind) => value.value(*kind),
             Node::Constant(pattern, kind) => match pattern.value() {
@@ -398,7 +419,7 @@ impl<'a> Model for Typed<'a> {
 
     fn has_value(&self, node: &Node<'a>) -> bool {
         match node {
-            Node::Object(_) => false,
+            Node::Object(_) | Node::Resource(_) => false,
             Node::Primitive(primitive, _) => primitive.has_value(),
             Node::Plain(..) | Node::Constant(..) => true,
         }
@@ -418,14 +439,17 @@ impl<'a> Model for Typed<'a> {
     }
 
     fn has_type(&self, name: &str) -> bool {
-        self.bases.binary_search_by(|(n, _)| (*n).cmp(name)).is_ok()
+        self.bases.contains_key(name)
     }
 
     fn same(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
-        Self::json(a) == Self::json(b)
+        self.same_content(a, b, 0)
     }
 
     fn html_checks(&self, div: &Node<'a>) -> Option<bool> {
+        if self.narratives_read {
+            return Some(true);
+        }
         let Some(Value::String(text)) = self.value(div) else {
             return None;
         };

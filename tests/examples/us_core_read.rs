@@ -2,7 +2,7 @@
 //! into the profile types, into `serde_json::Value` (`serde`) or into the
 //! base R4 types (`base`), many times: a fixed workload for callgrind / perf.
 //!
-//! `valgrind --tool=callgrind --toggle-collect='*_pass*' target/release/examples/us_core_read [profile|serde|base] [ROUNDS]`
+//! `valgrind --tool=callgrind --toggle-collect='*_pass*' target/release/examples/us_core_read [profile|unchecked|serde|base] [ROUNDS]`
 use us_core_6_1_0::ProfiledResource;
 
 #[path = "../workloads/us_core_examples.rs"]
@@ -20,6 +20,7 @@ fn main() {
         count += match mode.as_str() {
             "serde" => serde_pass(&examples),
             "base" => base_pass(&examples),
+            "unchecked" => unchecked_pass(&examples),
             _ => profile_pass(&examples),
         };
     }
@@ -31,6 +32,15 @@ fn profile_pass(examples: &[Vec<u8>]) -> usize {
     examples
         .iter()
         .filter(|b| std::hint::black_box(ProfiledResource::from_json(b)).is_ok())
+        .count()
+}
+
+/// The profile read without evaluating the constraints.
+#[inline(never)]
+fn unchecked_pass(examples: &[Vec<u8>]) -> usize {
+    examples
+        .iter()
+        .filter(|b| std::hint::black_box(ProfiledResource::from_json_unchecked(b)).is_ok())
         .count()
 }
 

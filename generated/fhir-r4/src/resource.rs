@@ -917,7 +917,13 @@ impl Resource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                ::fhirgen_runtime::AnyResource::as_object(&resource),
+                &[],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Reads any resource, skipping unknown properties; each skipped one is
@@ -935,7 +941,11 @@ impl Resource {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                ::fhirgen_runtime::AnyResource::as_object(&resource),
+                &[],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

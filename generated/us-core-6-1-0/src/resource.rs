@@ -185,7 +185,7 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(resource.check_read())?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -202,10 +202,7 @@ impl ProfiledResource {
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
         let mut issues = reader.take_issues();
-        ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
-            &mut issues,
-        )?;
+        ::fhirgen_runtime::invariants::lenient(resource.check_read(), &mut issues)?;
         ::std::result::Result::Ok((resource, issues))
     }
     /// Reads the resource's structure and its profile's rules (as
@@ -228,10 +225,27 @@ impl ProfiledResource {
     pub fn check_constraints(
         &self,
     ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
-        let (
+        let (resource, profile) = self.constrained();
+        ::fhirgen_runtime::invariants::check_typed(
+            &crate::constraints::CATALOG,
             resource,
-            profile,
-        ): (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&str>) = match self {
+            profile.as_slice(),
+        )
+    }
+    /// [`Self::check_constraints`] right after a read.
+    fn check_read(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+        let (resource, profile) = self.constrained();
+        ::fhirgen_runtime::invariants::check_read(
+            &crate::constraints::CATALOG,
+            resource,
+            profile.as_slice(),
+        )
+    }
+    /// The resource held, and the profile it was read as.
+    fn constrained(
+        &self,
+    ) -> (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&'static str>) {
+        match self {
             Self::ObservationVitalsigns(resource) => {
                 (
                     &**resource,
@@ -640,12 +654,7 @@ impl ProfiledResource {
                     ::std::option::Option::None,
                 )
             }
-        };
-        ::fhirgen_runtime::invariants::check_typed(
-            &crate::constraints::CATALOG,
-            resource,
-            profile.as_slice(),
-        )
+        }
     }
     /// Reads a resource as the profile at `profile` (a canonical URL
     /// of this crate's, `|version` allowed) whatever its `meta.profile`
@@ -665,7 +674,7 @@ impl ProfiledResource {
             ::std::option::Option::None => Self::read(&mut reader)?,
         };
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(resource.check_read())?;
         ::std::result::Result::Ok(resource)
     }
     /// Whether the profile at `url` (`|version` allowed) is one of this crate's.

@@ -135,6 +135,43 @@ pub fn constraints_rs(constraints: &CrateConstraints, base: Option<TokenStream>)
     }
 }
 
+/// The README's section on constraints: how many, when they run, and the
+/// ones that need what an offline program lacks.
+pub fn readme_section(constraints: &CrateConstraints) -> String {
+    let count: usize = constraints.tables.iter().map(|(_, t)| t.len()).sum();
+    let mut text = format!(
+        "\n## Constraints\n\n\
+This crate holds {count} constraints (invariants) of {tables} types and profiles,\n\
+parsed and type-checked at generation and written out as data\n\
+(`src/constraints.rs`): a program never parses FHIRPath. Every read evaluates\n\
+them over the values read: `from_json` fails on the first one of severity\n\
+error that does not hold, `from_json_lenient` also returns those of severity\n\
+warning as issues, and `check_constraints()` gives every finding (key,\n\
+severity, the element's path, the constraint's words) of a value read with\n\
+`from_json_unchecked` or built in code. `ele-1` (a value or children) is the\n\
+reader's own rule and is not in the tables.\n",
+        tables = constraints.tables.len()
+    );
+    if constraints.offline.is_empty() {
+        text.push_str("\nEvery one of them can be evaluated offline.\n");
+    } else {
+        text.push_str(
+            "\nThese need what an offline program may lack. A function that cannot be\n\
+answered here (`memberOf()` a value set that does not expand, `conformsTo()`\n\
+a profile, `subsumes()`) makes its constraint reported once per read as\n\
+information (`not checked`), never passed over in silence; `resolve()`\n\
+answers for contained resources and Bundle entries and gives nothing for\n\
+other references, as a validator without a server does.\n\n\
+| key | on | expression | why |\n| --- | --- | --- | --- |\n",
+        );
+        for (key, table, source, why) in &constraints.offline {
+            let source = source.replace('|', "\\|").replace('`', "'");
+            text.push_str(&format!("| `{key}` | `{table}` | `{source}` | {why} |\n"));
+        }
+    }
+    text
+}
+
 fn same_rule(a: &Rule, b: &Rule) -> bool {
     a.key == b.key && a.severity == b.severity && a.human == b.human && a.expression == b.expression
 }

@@ -106,7 +106,10 @@ pub fn emit_crate(
         render(constraints::constraints_rs(constraints, None), options)?,
     );
     files.insert("Cargo.toml".to_owned(), cargo_toml(space, options));
-    files.insert("README.md".to_owned(), readme(space, options));
+    files.insert(
+        "README.md".to_owned(),
+        readme(space, options) + &constraints::readme_section(constraints),
+    );
     files.insert("src/lib.rs".to_owned(), lib_rs(space, options));
     files.insert(
         "src/primitives.rs".to_owned(),
@@ -1134,7 +1137,7 @@ fn struct_tokens(
                     let mut reader = ::fhirgen_runtime::Reader::new(json);
                     let resource: Self = reader.resource_body()?;
                     reader.finish()?;
-                    ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+                    ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[]))?;
                     ::std::result::Result::Ok(resource)
                 }
 
@@ -1322,7 +1325,7 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
                 reader.finish()?;
-                ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+                ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, ::fhirgen_runtime::AnyResource::as_object(&resource), &[]))?;
                 ::std::result::Result::Ok(resource)
             }
 
@@ -1337,7 +1340,7 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
                 reader.finish()?;
                 let mut issues = reader.take_issues();
-                ::fhirgen_runtime::invariants::lenient(resource.check_constraints(), &mut issues)?;
+                ::fhirgen_runtime::invariants::lenient(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, ::fhirgen_runtime::AnyResource::as_object(&resource), &[]), &mut issues)?;
                 ::std::result::Result::Ok((resource, issues))
             }
 

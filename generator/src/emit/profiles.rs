@@ -34,7 +34,10 @@ pub fn emit_profile_crate(
         )?,
     );
     files.insert("Cargo.toml".to_owned(), cargo_toml(space, options)?);
-    files.insert("README.md".to_owned(), readme(space, options));
+    files.insert(
+        "README.md".to_owned(),
+        readme(space, options) + &super::constraints::readme_section(constraints),
+    );
     files.insert("src/lib.rs".to_owned(), lib_rs(space, options));
     files.insert("src/rules.rs".to_owned(), rules_rs(tables, options));
     files.insert(
@@ -193,7 +196,7 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                         let mut reader = ::fhirgen_runtime::Reader::new(json);
                         let resource: Self = reader.resource_body()?;
                         reader.finish()?;
-                        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+                        ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[#url]))?;
                         ::std::result::Result::Ok(resource)
                     }
 
@@ -208,7 +211,7 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                         let resource: Self = reader.resource_body()?;
                         reader.finish()?;
                         let mut issues = reader.take_issues();
-                        ::fhirgen_runtime::invariants::lenient(resource.check_constraints(), &mut issues)?;
+                        ::fhirgen_runtime::invariants::lenient(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[#url]), &mut issues)?;
                         ::std::result::Result::Ok((resource, issues))
                     }
 
@@ -317,7 +320,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = Self::read(&mut reader)?;
                 reader.finish()?;
-                ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+                ::fhirgen_runtime::invariants::strict(resource.check_read())?;
                 ::std::result::Result::Ok(resource)
             }
 
@@ -332,7 +335,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 let resource = Self::read(&mut reader)?;
                 reader.finish()?;
                 let mut issues = reader.take_issues();
-                ::fhirgen_runtime::invariants::lenient(resource.check_constraints(), &mut issues)?;
+                ::fhirgen_runtime::invariants::lenient(resource.check_read(), &mut issues)?;
                 ::std::result::Result::Ok((resource, issues))
             }
 
@@ -353,11 +356,22 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
             /// contained resources; a Bundle's entries each as a resource):
             /// each finding names the constraint and the element.
             pub fn check_constraints(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
-                let (resource, profile): (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&str>) = match self {
+                let (resource, profile) = self.constrained();
+                ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, resource, profile.as_slice())
+            }
+
+            /// [`Self::check_constraints`] right after a read.
+            fn check_read(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+                let (resource, profile) = self.constrained();
+                ::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, resource, profile.as_slice())
+            }
+
+            /// The resource held, and the profile it was read as.
+            fn constrained(&self) -> (&dyn ::fhirgen_runtime::Object, ::std::option::Option<&'static str>) {
+                match self {
                     #( Self::#names(resource) => (&**resource, ::std::option::Option::Some(#urls)), )*
                     Self::Other(resource) => (::fhirgen_runtime::AnyResource::as_object(resource), ::std::option::Option::None),
-                };
-                ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, resource, profile.as_slice())
+                }
             }
 
             /// Reads a resource as the profile at `profile` (a canonical URL
@@ -373,7 +387,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                     ::std::option::Option::None => Self::read(&mut reader)?,
                 };
                 reader.finish()?;
-                ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+                ::fhirgen_runtime::invariants::strict(resource.check_read())?;
                 ::std::result::Result::Ok(resource)
             }
 

@@ -565,7 +565,13 @@ impl SearchParameter {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &[],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Evaluates every constraint (invariant) of the resource's type,

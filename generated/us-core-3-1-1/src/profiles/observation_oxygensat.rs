@@ -628,7 +628,13 @@ impl ObservationOxygensat {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["http://hl7.org/fhir/StructureDefinition/oxygensat"],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -646,7 +652,11 @@ impl ObservationOxygensat {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["http://hl7.org/fhir/StructureDefinition/oxygensat"],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

@@ -333,7 +333,13 @@ impl UsCoreCareTeam {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -351,7 +357,11 @@ impl UsCoreCareTeam {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

@@ -258,7 +258,13 @@ impl UsCoreMedicationProfile {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -276,7 +282,11 @@ impl UsCoreMedicationProfile {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

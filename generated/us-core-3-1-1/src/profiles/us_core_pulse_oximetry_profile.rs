@@ -735,7 +735,15 @@ impl UsCorePulseOximetryProfile {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
+                ],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -753,7 +761,13 @@ impl UsCorePulseOximetryProfile {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
+                ],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

@@ -693,7 +693,15 @@ impl UsCoreObservationClinicalResultProfile {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
+                ],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -711,7 +719,13 @@ impl UsCoreObservationClinicalResultProfile {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
+                ],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

@@ -609,7 +609,13 @@ impl ClinicGlucose {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["https://clinic.example.org/fhir/StructureDefinition/clinic-glucose"],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -627,7 +633,11 @@ impl ClinicGlucose {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["https://clinic.example.org/fhir/StructureDefinition/clinic-glucose"],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))

@@ -727,7 +727,13 @@ impl ClinicPatient {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource: Self = reader.resource_body()?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_constraints())?;
+        ::fhirgen_runtime::invariants::strict(
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["https://clinic.example.org/fhir/StructureDefinition/clinic-patient"],
+            ),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -745,7 +751,11 @@ impl ClinicPatient {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_constraints(),
+            ::fhirgen_runtime::invariants::check_read(
+                &crate::constraints::CATALOG,
+                &resource,
+                &["https://clinic.example.org/fhir/StructureDefinition/clinic-patient"],
+            ),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))
