@@ -526,11 +526,32 @@ impl<M: Model> Evaluator<'_, '_, M> {
             .any(|i| self.items_equal(i, item) == Some(true))
     }
 
+    /// The items without repeats (by `=`), in order. Each item's value is
+    /// taken once; strings, which equal only strings, are looked up in a
+    /// set, so a long list of codes or ids is not compared pairwise.
     pub(crate) fn distinct(&self, items: Collection<M::Node>) -> Collection<M::Node> {
         let mut out: Collection<M::Node> = Vec::with_capacity(items.len());
+        let mut kept: Vec<Option<Value>> = Vec::with_capacity(items.len());
+        let mut strings: std::collections::HashSet<String> = std::collections::HashSet::new();
         for item in items {
-            if !self.contains(&out, &item) {
+            let value = self.value_of(&item);
+            let repeated =
+                match &value {
+                    Some(Value::String(s)) => strings.contains(s.as_str()),
+                    _ => out.iter().zip(&kept).any(|(other, other_value)| {
+                        match (&value, other_value) {
+                            (Some(a), Some(b)) => a.equals(b) == Some(true),
+                            (None, None) => self.items_equal(&item, other) == Some(true),
+                            _ => false,
+                        }
+                    }),
+                };
+            if !repeated {
+                if let Some(Value::String(s)) = &value {
+                    strings.insert(s.clone());
+                }
                 out.push(item);
+                kept.push(value);
             }
         }
         out

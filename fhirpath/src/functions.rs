@@ -1143,12 +1143,36 @@ fn to_quantity(v: &Value) -> Option<Quantity> {
     })
 }
 
+/// How many compiled patterns each thread keeps: constraints use a few
+/// patterns over and over (compiling one costs far more than a match).
+const REGEX_CACHE: usize = 64;
+
+thread_local! {
+    static REGEXES: std::cell::RefCell<Vec<(String, regex::Regex)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn regex(pattern: &str) -> Result<regex::Regex, EvalError> {
-    regex::RegexBuilder::new(pattern)
+    if let Some(found) = REGEXES.with_borrow(|cache| {
+        cache
+            .iter()
+            .find(|(p, _)| p == pattern)
+            .map(|(_, r)| r.clone())
+    }) {
+        return Ok(found);
+    }
+    let compiled = regex::RegexBuilder::new(pattern)
         .dot_matches_new_line(true)
         .size_limit(1 << 20)
         .build()
-        .or_else(|e| error(format!("bad regular expression `{pattern}`: {e}")))
+        .or_else(|e| error(format!("bad regular expression `{pattern}`: {e}")))?;
+    REGEXES.with_borrow_mut(|cache| {
+        if cache.len() == REGEX_CACHE {
+            cache.remove(0);
+        }
+        cache.push((pattern.to_owned(), compiled.clone()));
+    });
+    Ok(compiled)
 }
 
 fn codec(function: Function, s: &str, format: &str) -> Option<String> {

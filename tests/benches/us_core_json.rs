@@ -2,7 +2,8 @@
 //! one) into the profile types, in one run next to `serde_json::Value`
 //! parsing of the same bytes. Divan prints MB/s and resources/s for each.
 //! A profile read checks the profile while it reads: cardinality, fixed
-//! values and patterns, slices, required bindings.
+//! values and patterns, slices, required bindings; then it evaluates every
+//! constraint (invariant) of the resource's type and profile.
 //!
 //! `cargo bench -p fhirgen-e2e --bench us_core_json`
 
@@ -43,6 +44,17 @@ fn us_core_profile_read(bencher: Bencher<'_, '_>) {
     counters(bencher).bench(|| {
         for bytes in EXAMPLES.iter() {
             divan::black_box(ProfiledResource::from_json(bytes).unwrap());
+        }
+    });
+}
+
+/// The profile read without its constraints (`from_json_unchecked`): what
+/// evaluating them costs is the difference.
+#[divan::bench(sample_count = 100)]
+fn us_core_profile_read_unchecked(bencher: Bencher<'_, '_>) {
+    counters(bencher).bench(|| {
+        for bytes in EXAMPLES.iter() {
+            divan::black_box(ProfiledResource::from_json_unchecked(bytes).unwrap());
         }
     });
 }
