@@ -303,6 +303,23 @@ fn runtime_invariant(i: Invariant) -> runtime::Invariant {
     }
 }
 
+/// Whether a constraint belongs in a table: not one that an element below
+/// the root inherits from its datatype's definition (`ext-1` on every
+/// `extension`, `rat-1` on a `value[x]` that may be a Ratio). The
+/// datatype's own table applies wherever a value of that type is, and only
+/// there: on a `value[x]` holding a string, Ratio's constraint does not.
+fn belongs_in_table(invariant: &Invariant, shapes: &Shapes) -> bool {
+    let below_root = invariant.path.contains('.');
+    let from_datatype = invariant.from.as_deref().is_some_and(|source| {
+        source
+            .strip_prefix("http://hl7.org/fhir/StructureDefinition/")
+            .is_some_and(|name| {
+                shapes.type_named(name).is_some() && shapes.resource(name).is_none()
+            })
+    });
+    !(below_root && from_datatype)
+}
+
 /// A StructureDefinition's constraints as a runtime table, and its notes.
 pub fn table_of(
     definition: &StructureDefinition,
@@ -310,7 +327,11 @@ pub fn table_of(
 ) -> (Vec<runtime::Invariant>, Vec<Note>) {
     let (invariants, notes) = invariants_of(definition, shapes);
     (
-        invariants.into_iter().map(runtime_invariant).collect(),
+        invariants
+            .into_iter()
+            .filter(|i| belongs_in_table(i, shapes))
+            .map(runtime_invariant)
+            .collect(),
         notes,
     )
 }
@@ -356,10 +377,16 @@ fn offline_limit(expression: &Expression<'_>) -> Option<&'static str> {
 }
 
 impl CrateConstraints {
-    fn add(&mut self, table: String, invariants: Vec<Invariant>, skip: &[runtime::Invariant]) {
+    fn add(
+        &mut self,
+        table: String,
+        invariants: Vec<Invariant>,
+        skip: &[runtime::Invariant],
+        shapes: &Shapes,
+    ) {
         let mut entries = Vec::new();
         for invariant in invariants {
-            if invariant.key == READ_ENFORCED {
+            if invariant.key == READ_ENFORCED || !belongs_in_table(&invariant, shapes) {
                 continue;
             }
             if let Some(why) = offline_limit(&invariant.expression)
@@ -404,7 +431,7 @@ pub fn base_crate_constraints(
     let mut constraints = CrateConstraints::default();
     for definition in base_definitions(set, package)? {
         let (invariants, _) = invariants_of(&definition, shapes);
-        constraints.add(definition.type_.clone(), invariants, &[]);
+        constraints.add(definition.type_.clone(), invariants, &[], shapes);
     }
     constraints.tables.sort_by(|a, b| a.0.cmp(&b.0));
     constraints.bases = shapes
@@ -439,7 +466,7 @@ pub fn profile_crate_constraints(
             }
         };
         let (invariants, _) = invariants_of(&definition, shapes);
-        constraints.add((*url).to_owned(), invariants, base);
+        constraints.add((*url).to_owned(), invariants, base, shapes);
     }
     constraints.tables.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(constraints)

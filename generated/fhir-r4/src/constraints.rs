@@ -704,188 +704,167 @@ fn table(name: &str) -> ::std::option::Option<&'static StaticTable> {
         match name {
             "Account" => &TABLE_0,
             "ActivityDefinition" => &TABLE_1,
-            "Address" => &TABLE_2,
-            "AdverseEvent" => &TABLE_3,
-            "Age" => &TABLE_4,
-            "AllergyIntolerance" => &TABLE_5,
-            "Annotation" => &TABLE_6,
-            "Appointment" => &TABLE_7,
-            "AppointmentResponse" => &TABLE_8,
-            "Attachment" => &TABLE_9,
-            "AuditEvent" => &TABLE_10,
-            "Basic" => &TABLE_11,
-            "BiologicallyDerivedProduct" => &TABLE_12,
-            "BodyStructure" => &TABLE_13,
-            "Bundle" => &TABLE_14,
-            "CapabilityStatement" => &TABLE_15,
-            "CarePlan" => &TABLE_16,
-            "CareTeam" => &TABLE_17,
-            "CatalogEntry" => &TABLE_18,
-            "ChargeItem" => &TABLE_19,
-            "ChargeItemDefinition" => &TABLE_20,
-            "Claim" => &TABLE_21,
-            "ClaimResponse" => &TABLE_22,
-            "ClinicalImpression" => &TABLE_23,
-            "CodeSystem" => &TABLE_24,
-            "CodeableConcept" => &TABLE_25,
-            "Coding" => &TABLE_26,
-            "Communication" => &TABLE_27,
-            "CommunicationRequest" => &TABLE_28,
-            "CompartmentDefinition" => &TABLE_29,
-            "Composition" => &TABLE_30,
-            "ConceptMap" => &TABLE_31,
-            "Condition" => &TABLE_32,
-            "Consent" => &TABLE_33,
-            "ContactDetail" => &TABLE_34,
-            "ContactPoint" => &TABLE_35,
-            "Contract" => &TABLE_36,
-            "Contributor" => &TABLE_37,
-            "Count" => &TABLE_38,
-            "Coverage" => &TABLE_39,
-            "CoverageEligibilityRequest" => &TABLE_40,
-            "CoverageEligibilityResponse" => &TABLE_41,
-            "DataRequirement" => &TABLE_42,
-            "DetectedIssue" => &TABLE_43,
-            "Device" => &TABLE_44,
-            "DeviceDefinition" => &TABLE_45,
-            "DeviceMetric" => &TABLE_46,
-            "DeviceRequest" => &TABLE_47,
-            "DeviceUseStatement" => &TABLE_48,
-            "DiagnosticReport" => &TABLE_49,
-            "Distance" => &TABLE_50,
-            "DocumentManifest" => &TABLE_51,
-            "DocumentReference" => &TABLE_52,
-            "Dosage" => &TABLE_53,
-            "Duration" => &TABLE_54,
-            "EffectEvidenceSynthesis" => &TABLE_55,
-            "ElementDefinition" => &TABLE_56,
-            "Encounter" => &TABLE_57,
-            "Endpoint" => &TABLE_58,
-            "EnrollmentRequest" => &TABLE_59,
-            "EnrollmentResponse" => &TABLE_60,
-            "EpisodeOfCare" => &TABLE_61,
-            "EventDefinition" => &TABLE_62,
-            "Evidence" => &TABLE_63,
-            "EvidenceVariable" => &TABLE_64,
-            "ExampleScenario" => &TABLE_65,
-            "ExplanationOfBenefit" => &TABLE_66,
-            "Expression" => &TABLE_67,
-            "Extension" => &TABLE_68,
-            "FamilyMemberHistory" => &TABLE_69,
-            "Flag" => &TABLE_70,
-            "Goal" => &TABLE_71,
-            "GraphDefinition" => &TABLE_72,
-            "Group" => &TABLE_73,
-            "GuidanceResponse" => &TABLE_74,
-            "HealthcareService" => &TABLE_75,
-            "HumanName" => &TABLE_76,
-            "Identifier" => &TABLE_77,
-            "ImagingStudy" => &TABLE_78,
-            "Immunization" => &TABLE_79,
-            "ImmunizationEvaluation" => &TABLE_80,
-            "ImmunizationRecommendation" => &TABLE_81,
-            "ImplementationGuide" => &TABLE_82,
-            "InsurancePlan" => &TABLE_83,
-            "Invoice" => &TABLE_84,
-            "Library" => &TABLE_85,
-            "Linkage" => &TABLE_86,
-            "List" => &TABLE_87,
-            "Location" => &TABLE_88,
-            "MarketingStatus" => &TABLE_89,
-            "Measure" => &TABLE_90,
-            "MeasureReport" => &TABLE_91,
-            "Media" => &TABLE_92,
-            "Medication" => &TABLE_93,
-            "MedicationAdministration" => &TABLE_94,
-            "MedicationDispense" => &TABLE_95,
-            "MedicationKnowledge" => &TABLE_96,
-            "MedicationRequest" => &TABLE_97,
-            "MedicationStatement" => &TABLE_98,
-            "MedicinalProduct" => &TABLE_99,
-            "MedicinalProductAuthorization" => &TABLE_100,
-            "MedicinalProductContraindication" => &TABLE_101,
-            "MedicinalProductIndication" => &TABLE_102,
-            "MedicinalProductIngredient" => &TABLE_103,
-            "MedicinalProductInteraction" => &TABLE_104,
-            "MedicinalProductManufactured" => &TABLE_105,
-            "MedicinalProductPackaged" => &TABLE_106,
-            "MedicinalProductPharmaceutical" => &TABLE_107,
-            "MedicinalProductUndesirableEffect" => &TABLE_108,
-            "MessageDefinition" => &TABLE_109,
-            "MessageHeader" => &TABLE_110,
-            "Meta" => &TABLE_111,
-            "MolecularSequence" => &TABLE_112,
-            "Money" => &TABLE_113,
-            "NamingSystem" => &TABLE_114,
-            "Narrative" => &TABLE_115,
-            "NutritionOrder" => &TABLE_116,
-            "Observation" => &TABLE_117,
-            "ObservationDefinition" => &TABLE_118,
-            "OperationDefinition" => &TABLE_119,
-            "OperationOutcome" => &TABLE_120,
-            "Organization" => &TABLE_121,
-            "OrganizationAffiliation" => &TABLE_122,
-            "ParameterDefinition" => &TABLE_123,
-            "Parameters" => &TABLE_124,
-            "Patient" => &TABLE_125,
-            "PaymentNotice" => &TABLE_126,
-            "PaymentReconciliation" => &TABLE_127,
-            "Period" => &TABLE_128,
-            "Person" => &TABLE_129,
-            "PlanDefinition" => &TABLE_130,
-            "Population" => &TABLE_131,
-            "Practitioner" => &TABLE_132,
-            "PractitionerRole" => &TABLE_133,
-            "Procedure" => &TABLE_134,
-            "ProdCharacteristic" => &TABLE_135,
-            "ProductShelfLife" => &TABLE_136,
-            "Provenance" => &TABLE_137,
-            "Quantity" => &TABLE_138,
-            "Questionnaire" => &TABLE_139,
-            "QuestionnaireResponse" => &TABLE_140,
-            "Range" => &TABLE_141,
-            "Ratio" => &TABLE_142,
-            "Reference" => &TABLE_143,
-            "RelatedArtifact" => &TABLE_144,
-            "RelatedPerson" => &TABLE_145,
-            "RequestGroup" => &TABLE_146,
-            "ResearchDefinition" => &TABLE_147,
-            "ResearchElementDefinition" => &TABLE_148,
-            "ResearchStudy" => &TABLE_149,
-            "ResearchSubject" => &TABLE_150,
-            "RiskAssessment" => &TABLE_151,
-            "RiskEvidenceSynthesis" => &TABLE_152,
-            "SampledData" => &TABLE_153,
-            "Schedule" => &TABLE_154,
-            "SearchParameter" => &TABLE_155,
-            "ServiceRequest" => &TABLE_156,
-            "Signature" => &TABLE_157,
-            "Slot" => &TABLE_158,
-            "Specimen" => &TABLE_159,
-            "SpecimenDefinition" => &TABLE_160,
-            "StructureDefinition" => &TABLE_161,
-            "StructureMap" => &TABLE_162,
-            "Subscription" => &TABLE_163,
-            "Substance" => &TABLE_164,
-            "SubstanceAmount" => &TABLE_165,
-            "SubstanceNucleicAcid" => &TABLE_166,
-            "SubstancePolymer" => &TABLE_167,
-            "SubstanceProtein" => &TABLE_168,
-            "SubstanceReferenceInformation" => &TABLE_169,
-            "SubstanceSourceMaterial" => &TABLE_170,
-            "SubstanceSpecification" => &TABLE_171,
-            "SupplyDelivery" => &TABLE_172,
-            "SupplyRequest" => &TABLE_173,
-            "Task" => &TABLE_174,
-            "TerminologyCapabilities" => &TABLE_175,
-            "TestReport" => &TABLE_176,
-            "TestScript" => &TABLE_177,
-            "Timing" => &TABLE_178,
-            "TriggerDefinition" => &TABLE_179,
-            "UsageContext" => &TABLE_180,
-            "ValueSet" => &TABLE_181,
-            "VerificationResult" => &TABLE_182,
-            "VisionPrescription" => &TABLE_183,
+            "AdverseEvent" => &TABLE_2,
+            "Age" => &TABLE_3,
+            "AllergyIntolerance" => &TABLE_4,
+            "Appointment" => &TABLE_5,
+            "AppointmentResponse" => &TABLE_6,
+            "Attachment" => &TABLE_7,
+            "AuditEvent" => &TABLE_8,
+            "Basic" => &TABLE_9,
+            "BiologicallyDerivedProduct" => &TABLE_10,
+            "BodyStructure" => &TABLE_11,
+            "Bundle" => &TABLE_12,
+            "CapabilityStatement" => &TABLE_13,
+            "CarePlan" => &TABLE_14,
+            "CareTeam" => &TABLE_15,
+            "CatalogEntry" => &TABLE_16,
+            "ChargeItem" => &TABLE_17,
+            "ChargeItemDefinition" => &TABLE_18,
+            "Claim" => &TABLE_19,
+            "ClaimResponse" => &TABLE_20,
+            "ClinicalImpression" => &TABLE_21,
+            "CodeSystem" => &TABLE_22,
+            "Communication" => &TABLE_23,
+            "CommunicationRequest" => &TABLE_24,
+            "CompartmentDefinition" => &TABLE_25,
+            "Composition" => &TABLE_26,
+            "ConceptMap" => &TABLE_27,
+            "Condition" => &TABLE_28,
+            "Consent" => &TABLE_29,
+            "ContactPoint" => &TABLE_30,
+            "Contract" => &TABLE_31,
+            "Count" => &TABLE_32,
+            "Coverage" => &TABLE_33,
+            "CoverageEligibilityRequest" => &TABLE_34,
+            "CoverageEligibilityResponse" => &TABLE_35,
+            "DataRequirement" => &TABLE_36,
+            "DetectedIssue" => &TABLE_37,
+            "Device" => &TABLE_38,
+            "DeviceDefinition" => &TABLE_39,
+            "DeviceMetric" => &TABLE_40,
+            "DeviceRequest" => &TABLE_41,
+            "DeviceUseStatement" => &TABLE_42,
+            "DiagnosticReport" => &TABLE_43,
+            "Distance" => &TABLE_44,
+            "DocumentManifest" => &TABLE_45,
+            "DocumentReference" => &TABLE_46,
+            "Duration" => &TABLE_47,
+            "EffectEvidenceSynthesis" => &TABLE_48,
+            "ElementDefinition" => &TABLE_49,
+            "Encounter" => &TABLE_50,
+            "Endpoint" => &TABLE_51,
+            "EnrollmentRequest" => &TABLE_52,
+            "EnrollmentResponse" => &TABLE_53,
+            "EpisodeOfCare" => &TABLE_54,
+            "EventDefinition" => &TABLE_55,
+            "Evidence" => &TABLE_56,
+            "EvidenceVariable" => &TABLE_57,
+            "ExampleScenario" => &TABLE_58,
+            "ExplanationOfBenefit" => &TABLE_59,
+            "Expression" => &TABLE_60,
+            "Extension" => &TABLE_61,
+            "FamilyMemberHistory" => &TABLE_62,
+            "Flag" => &TABLE_63,
+            "Goal" => &TABLE_64,
+            "GraphDefinition" => &TABLE_65,
+            "Group" => &TABLE_66,
+            "GuidanceResponse" => &TABLE_67,
+            "HealthcareService" => &TABLE_68,
+            "ImagingStudy" => &TABLE_69,
+            "Immunization" => &TABLE_70,
+            "ImmunizationEvaluation" => &TABLE_71,
+            "ImmunizationRecommendation" => &TABLE_72,
+            "ImplementationGuide" => &TABLE_73,
+            "InsurancePlan" => &TABLE_74,
+            "Invoice" => &TABLE_75,
+            "Library" => &TABLE_76,
+            "Linkage" => &TABLE_77,
+            "List" => &TABLE_78,
+            "Location" => &TABLE_79,
+            "Measure" => &TABLE_80,
+            "MeasureReport" => &TABLE_81,
+            "Media" => &TABLE_82,
+            "Medication" => &TABLE_83,
+            "MedicationAdministration" => &TABLE_84,
+            "MedicationDispense" => &TABLE_85,
+            "MedicationKnowledge" => &TABLE_86,
+            "MedicationRequest" => &TABLE_87,
+            "MedicationStatement" => &TABLE_88,
+            "MedicinalProduct" => &TABLE_89,
+            "MedicinalProductAuthorization" => &TABLE_90,
+            "MedicinalProductContraindication" => &TABLE_91,
+            "MedicinalProductIndication" => &TABLE_92,
+            "MedicinalProductIngredient" => &TABLE_93,
+            "MedicinalProductInteraction" => &TABLE_94,
+            "MedicinalProductManufactured" => &TABLE_95,
+            "MedicinalProductPackaged" => &TABLE_96,
+            "MedicinalProductPharmaceutical" => &TABLE_97,
+            "MedicinalProductUndesirableEffect" => &TABLE_98,
+            "MessageDefinition" => &TABLE_99,
+            "MessageHeader" => &TABLE_100,
+            "MolecularSequence" => &TABLE_101,
+            "NamingSystem" => &TABLE_102,
+            "Narrative" => &TABLE_103,
+            "NutritionOrder" => &TABLE_104,
+            "Observation" => &TABLE_105,
+            "ObservationDefinition" => &TABLE_106,
+            "OperationDefinition" => &TABLE_107,
+            "OperationOutcome" => &TABLE_108,
+            "Organization" => &TABLE_109,
+            "OrganizationAffiliation" => &TABLE_110,
+            "Parameters" => &TABLE_111,
+            "Patient" => &TABLE_112,
+            "PaymentNotice" => &TABLE_113,
+            "PaymentReconciliation" => &TABLE_114,
+            "Period" => &TABLE_115,
+            "Person" => &TABLE_116,
+            "PlanDefinition" => &TABLE_117,
+            "Practitioner" => &TABLE_118,
+            "PractitionerRole" => &TABLE_119,
+            "Procedure" => &TABLE_120,
+            "Provenance" => &TABLE_121,
+            "Quantity" => &TABLE_122,
+            "Questionnaire" => &TABLE_123,
+            "QuestionnaireResponse" => &TABLE_124,
+            "Range" => &TABLE_125,
+            "Ratio" => &TABLE_126,
+            "Reference" => &TABLE_127,
+            "RelatedPerson" => &TABLE_128,
+            "RequestGroup" => &TABLE_129,
+            "ResearchDefinition" => &TABLE_130,
+            "ResearchElementDefinition" => &TABLE_131,
+            "ResearchStudy" => &TABLE_132,
+            "ResearchSubject" => &TABLE_133,
+            "RiskAssessment" => &TABLE_134,
+            "RiskEvidenceSynthesis" => &TABLE_135,
+            "Schedule" => &TABLE_136,
+            "SearchParameter" => &TABLE_137,
+            "ServiceRequest" => &TABLE_138,
+            "Slot" => &TABLE_139,
+            "Specimen" => &TABLE_140,
+            "SpecimenDefinition" => &TABLE_141,
+            "StructureDefinition" => &TABLE_142,
+            "StructureMap" => &TABLE_143,
+            "Subscription" => &TABLE_144,
+            "Substance" => &TABLE_145,
+            "SubstanceNucleicAcid" => &TABLE_146,
+            "SubstancePolymer" => &TABLE_147,
+            "SubstanceProtein" => &TABLE_148,
+            "SubstanceReferenceInformation" => &TABLE_149,
+            "SubstanceSourceMaterial" => &TABLE_150,
+            "SubstanceSpecification" => &TABLE_151,
+            "SupplyDelivery" => &TABLE_152,
+            "SupplyRequest" => &TABLE_153,
+            "Task" => &TABLE_154,
+            "TerminologyCapabilities" => &TABLE_155,
+            "TestReport" => &TABLE_156,
+            "TestScript" => &TABLE_157,
+            "Timing" => &TABLE_158,
+            "TriggerDefinition" => &TABLE_159,
+            "ValueSet" => &TABLE_160,
+            "VerificationResult" => &TABLE_161,
+            "VisionPrescription" => &TABLE_162,
             _ => return ::std::option::Option::None,
         },
     )
@@ -921,42 +900,6 @@ static TABLE_0_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("guarantor.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("guarantor.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
@@ -999,56 +942,10 @@ static TABLE_1_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dynamicValue.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dynamicValue.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Address`.
-static TABLE_2: StaticTable = StaticTable::new(TABLE_2_ENTRIES);
-static TABLE_2_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `AdverseEvent`.
-static TABLE_3: StaticTable = StaticTable::new(TABLE_3_ENTRIES);
-static TABLE_3_ENTRIES: &[Invariant] = &[
+static TABLE_2: StaticTable = StaticTable::new(TABLE_2_ENTRIES);
+static TABLE_2_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -1079,46 +976,10 @@ static TABLE_3_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("suspectEntity.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("suspectEntity.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("suspectEntity.causality.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("suspectEntity.causality.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Age`.
-static TABLE_4: StaticTable = StaticTable::new(TABLE_4_ENTRIES);
-static TABLE_4_ENTRIES: &[Invariant] = &[
+static TABLE_3: StaticTable = StaticTable::new(TABLE_3_ENTRIES);
+static TABLE_3_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: AGE_1,
         path: Cow::Borrowed(""),
@@ -1131,16 +992,10 @@ static TABLE_4_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `AllergyIntolerance`.
-static TABLE_5: StaticTable = StaticTable::new(TABLE_5_ENTRIES);
-static TABLE_5_ENTRIES: &[Invariant] = &[
+static TABLE_4: StaticTable = StaticTable::new(TABLE_4_ENTRIES);
+static TABLE_4_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: AIT_1,
         path: Cow::Borrowed(""),
@@ -1183,44 +1038,10 @@ static TABLE_5_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("reaction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("reaction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Annotation`.
-static TABLE_6: StaticTable = StaticTable::new(TABLE_6_ENTRIES);
-static TABLE_6_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Appointment`.
-static TABLE_7: StaticTable = StaticTable::new(TABLE_7_ENTRIES);
-static TABLE_7_ENTRIES: &[Invariant] = &[
+static TABLE_5: StaticTable = StaticTable::new(TABLE_5_ENTRIES);
+static TABLE_5_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: APP_2,
         path: Cow::Borrowed(""),
@@ -1270,39 +1091,15 @@ static TABLE_7_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: APP_1,
         path: Cow::Borrowed("participant"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `AppointmentResponse`.
-static TABLE_8: StaticTable = StaticTable::new(TABLE_8_ENTRIES);
-static TABLE_8_ENTRIES: &[Invariant] = &[
+static TABLE_6: StaticTable = StaticTable::new(TABLE_6_ENTRIES);
+static TABLE_6_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: APR_1,
         path: Cow::Borrowed(""),
@@ -1339,36 +1136,92 @@ static TABLE_8_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Attachment`.
-static TABLE_9: StaticTable = StaticTable::new(TABLE_9_ENTRIES);
-static TABLE_9_ENTRIES: &[Invariant] = &[
+static TABLE_7: StaticTable = StaticTable::new(TABLE_7_ENTRIES);
+static TABLE_7_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: ATT_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
+];
+/// The constraints of `AuditEvent`.
+static TABLE_8: StaticTable = StaticTable::new(TABLE_8_ENTRIES);
+static TABLE_8_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: SEV_1,
+        path: Cow::Borrowed("entity"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `AuditEvent`.
+/// The constraints of `Basic`.
+static TABLE_9: StaticTable = StaticTable::new(TABLE_9_ENTRIES);
+static TABLE_9_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `BiologicallyDerivedProduct`.
 static TABLE_10: StaticTable = StaticTable::new(TABLE_10_ENTRIES);
 static TABLE_10_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -1401,86 +1254,8 @@ static TABLE_10_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("agent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("agent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("agent.network.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("agent.network.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("source.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("source.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: SEV_1,
-        path: Cow::Borrowed("entity"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entity.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entity.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entity.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entity.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `Basic`.
+/// The constraints of `BodyStructure`.
 static TABLE_11: StaticTable = StaticTable::new(TABLE_11_ENTRIES);
 static TABLE_11_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -1513,162 +1288,10 @@ static TABLE_11_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `BiologicallyDerivedProduct`.
-static TABLE_12: StaticTable = StaticTable::new(TABLE_12_ENTRIES);
-static TABLE_12_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("collection.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("collection.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processing.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processing.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manipulation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manipulation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("storage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("storage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `BodyStructure`.
-static TABLE_13: StaticTable = StaticTable::new(TABLE_13_ENTRIES);
-static TABLE_13_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Bundle`.
-static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
-static TABLE_14_ENTRIES: &[Invariant] = &[
+static TABLE_12: StaticTable = StaticTable::new(TABLE_12_ENTRIES);
+static TABLE_12_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: BDL_1,
         path: Cow::Borrowed(""),
@@ -1724,18 +1347,6 @@ static TABLE_14_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: BDL_5,
         path: Cow::Borrowed("entry"),
         domain_resource: false,
@@ -1747,58 +1358,10 @@ static TABLE_14_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.search.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.search.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.request.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.request.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.response.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.response.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `CapabilityStatement`.
-static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
-static TABLE_15_ENTRIES: &[Invariant] = &[
+static TABLE_13: StaticTable = StaticTable::new(TABLE_13_ENTRIES);
+static TABLE_13_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: CPB_0,
         path: Cow::Borrowed(""),
@@ -1878,68 +1441,8 @@ static TABLE_15_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("software.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("software.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("implementation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("implementation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: CPB_9,
         path: Cow::Borrowed("rest"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.security.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.security.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1949,116 +1452,88 @@ static TABLE_15_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
+];
+/// The constraints of `CarePlan`.
+static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
+static TABLE_14_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.extension"),
-        domain_resource: false,
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.modifierExtension"),
-        domain_resource: false,
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.interaction.extension"),
-        domain_resource: false,
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.interaction.modifierExtension"),
-        domain_resource: false,
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.searchParam.extension"),
-        domain_resource: false,
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.searchParam.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.operation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.resource.operation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.interaction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rest.interaction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("messaging.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("messaging.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("messaging.endpoint.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("messaging.endpoint.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("messaging.supportedMessage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("messaging.supportedMessage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("document.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("document.modifierExtension"),
+        rule: CPL_3,
+        path: Cow::Borrowed("activity"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `CarePlan`.
+/// The constraints of `CareTeam`.
+static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
+static TABLE_15_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: CTM_1,
+        path: Cow::Borrowed("participant"),
+        domain_resource: false,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `CatalogEntry`.
 static TABLE_16: StaticTable = StaticTable::new(TABLE_16_ENTRIES);
 static TABLE_16_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -2091,50 +1566,8 @@ static TABLE_16_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: CPL_3,
-        path: Cow::Borrowed("activity"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("activity.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("activity.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("activity.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("activity.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `CareTeam`.
+/// The constraints of `ChargeItem`.
 static TABLE_17: StaticTable = StaticTable::new(TABLE_17_ENTRIES);
 static TABLE_17_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -2167,38 +1600,8 @@ static TABLE_17_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: CTM_1,
-        path: Cow::Borrowed("participant"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `CatalogEntry`.
+/// The constraints of `ChargeItemDefinition`.
 static TABLE_18: StaticTable = StaticTable::new(TABLE_18_ENTRIES);
 static TABLE_18_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -2231,32 +1634,8 @@ static TABLE_18_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatedEntry.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatedEntry.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `ChargeItem`.
+/// The constraints of `Claim`.
 static TABLE_19: StaticTable = StaticTable::new(TABLE_19_ENTRIES);
 static TABLE_19_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -2289,32 +1668,8 @@ static TABLE_19_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `ChargeItemDefinition`.
+/// The constraints of `ClaimResponse`.
 static TABLE_20: StaticTable = StaticTable::new(TABLE_20_ENTRIES);
 static TABLE_20_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -2347,56 +1702,8 @@ static TABLE_20_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("applicability.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("applicability.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("propertyGroup.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("propertyGroup.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("propertyGroup.priceComponent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("propertyGroup.priceComponent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `Claim`.
+/// The constraints of `ClinicalImpression`.
 static TABLE_21: StaticTable = StaticTable::new(TABLE_21_ENTRIES);
 static TABLE_21_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -2429,414 +1736,10 @@ static TABLE_21_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("related.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("related.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payee.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payee.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("careTeam.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("careTeam.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supportingInfo.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supportingInfo.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("procedure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("procedure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("accident.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("accident.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.subDetail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.subDetail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `ClaimResponse`.
-static TABLE_22: StaticTable = StaticTable::new(TABLE_22_ENTRIES);
-static TABLE_22_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.adjudication.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.adjudication.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.subDetail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.subDetail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.subDetail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.subDetail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("total.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("total.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payment.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payment.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processNote.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processNote.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("error.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("error.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `ClinicalImpression`.
-static TABLE_23: StaticTable = StaticTable::new(TABLE_23_ENTRIES);
-static TABLE_23_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("investigation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("investigation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("finding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("finding.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `CodeSystem`.
-static TABLE_24: StaticTable = StaticTable::new(TABLE_24_ENTRIES);
-static TABLE_24_ENTRIES: &[Invariant] = &[
+static TABLE_22: StaticTable = StaticTable::new(TABLE_22_ENTRIES);
+static TABLE_22_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: CSD_0,
         path: Cow::Borrowed(""),
@@ -2879,102 +1782,10 @@ static TABLE_24_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("filter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("filter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("concept.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("concept.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("concept.designation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("concept.designation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("concept.property.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("concept.property.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `CodeableConcept`.
-static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
-static TABLE_25_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Coding`.
-static TABLE_26: StaticTable = StaticTable::new(TABLE_26_ENTRIES);
-static TABLE_26_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Communication`.
-static TABLE_27: StaticTable = StaticTable::new(TABLE_27_ENTRIES);
-static TABLE_27_ENTRIES: &[Invariant] = &[
+static TABLE_23: StaticTable = StaticTable::new(TABLE_23_ENTRIES);
+static TABLE_23_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -3003,36 +1814,12 @@ static TABLE_27_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payload.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payload.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `CommunicationRequest`.
-static TABLE_28: StaticTable = StaticTable::new(TABLE_28_ENTRIES);
-static TABLE_28_ENTRIES: &[Invariant] = &[
+static TABLE_24: StaticTable = StaticTable::new(TABLE_24_ENTRIES);
+static TABLE_24_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -3063,34 +1850,10 @@ static TABLE_28_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payload.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payload.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `CompartmentDefinition`.
-static TABLE_29: StaticTable = StaticTable::new(TABLE_29_ENTRIES);
-static TABLE_29_ENTRIES: &[Invariant] = &[
+static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
+static TABLE_25_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: CPD_0,
         path: Cow::Borrowed(""),
@@ -3127,34 +1890,10 @@ static TABLE_29_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("resource.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("resource.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Composition`.
-static TABLE_30: StaticTable = StaticTable::new(TABLE_30_ENTRIES);
-static TABLE_30_ENTRIES: &[Invariant] = &[
+static TABLE_26: StaticTable = StaticTable::new(TABLE_26_ENTRIES);
+static TABLE_26_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -3186,54 +1925,6 @@ static TABLE_30_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("attester.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("attester.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatesTo.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatesTo.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("event.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("event.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: CMP_1,
         path: Cow::Borrowed("section"),
         domain_resource: false,
@@ -3245,22 +1936,10 @@ static TABLE_30_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("section.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("section.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ConceptMap`.
-static TABLE_31: StaticTable = StaticTable::new(TABLE_31_ENTRIES);
-static TABLE_31_ENTRIES: &[Invariant] = &[
+static TABLE_27: StaticTable = StaticTable::new(TABLE_27_ENTRIES);
+static TABLE_27_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: CMD_0,
         path: Cow::Borrowed(""),
@@ -3298,68 +1977,8 @@ static TABLE_31_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.element.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.element.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: CMD_1,
         path: Cow::Borrowed("group.element.target"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.element.target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.element.target.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.element.target.dependsOn.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.element.target.dependsOn.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -3375,22 +1994,10 @@ static TABLE_31_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.unmapped.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.unmapped.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Condition`.
-static TABLE_32: StaticTable = StaticTable::new(TABLE_32_ENTRIES);
-static TABLE_32_ENTRIES: &[Invariant] = &[
+static TABLE_28: StaticTable = StaticTable::new(TABLE_28_ENTRIES);
+static TABLE_28_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: CON_3,
         path: Cow::Borrowed(""),
@@ -3440,32 +2047,8 @@ static TABLE_32_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: CON_1,
         path: Cow::Borrowed("stage"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("stage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("stage.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -3475,22 +2058,10 @@ static TABLE_32_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("evidence.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("evidence.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Consent`.
-static TABLE_33: StaticTable = StaticTable::new(TABLE_33_ENTRIES);
-static TABLE_33_ENTRIES: &[Invariant] = &[
+static TABLE_29: StaticTable = StaticTable::new(TABLE_29_ENTRIES);
+static TABLE_29_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -3551,108 +2122,138 @@ static TABLE_33_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("policy.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("policy.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("verification.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("verification.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("provision.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("provision.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("provision.actor.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("provision.actor.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("provision.data.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("provision.data.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `ContactDetail`.
-static TABLE_34: StaticTable = StaticTable::new(TABLE_34_ENTRIES);
-static TABLE_34_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ContactPoint`.
-static TABLE_35: StaticTable = StaticTable::new(TABLE_35_ENTRIES);
-static TABLE_35_ENTRIES: &[Invariant] = &[
+static TABLE_30: StaticTable = StaticTable::new(TABLE_30_ENTRIES);
+static TABLE_30_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: CPT_2,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
+];
+/// The constraints of `Contract`.
+static TABLE_31: StaticTable = StaticTable::new(TABLE_31_ENTRIES);
+static TABLE_31_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `Count`.
+static TABLE_32: StaticTable = StaticTable::new(TABLE_32_ENTRIES);
+static TABLE_32_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: CNT_3,
+        path: Cow::Borrowed(""),
+        domain_resource: false,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: QTY_3,
+        path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `Contract`.
-static TABLE_36: StaticTable = StaticTable::new(TABLE_36_ENTRIES);
-static TABLE_36_ENTRIES: &[Invariant] = &[
+/// The constraints of `Coverage`.
+static TABLE_33: StaticTable = StaticTable::new(TABLE_33_ENTRIES);
+static TABLE_33_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `CoverageEligibilityRequest`.
+static TABLE_34: StaticTable = StaticTable::new(TABLE_34_ENTRIES);
+static TABLE_34_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `CoverageEligibilityResponse`.
+static TABLE_35: StaticTable = StaticTable::new(TABLE_35_ENTRIES);
+static TABLE_35_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -3684,231 +2285,97 @@ static TABLE_36_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contentDefinition.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contentDefinition.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.securityLabel.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.securityLabel.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.offer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.offer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.offer.party.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.offer.party.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.offer.answer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.offer.answer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.asset.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.asset.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.asset.context.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.asset.context.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.asset.valuedItem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.asset.valuedItem.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.action.subject.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("term.action.subject.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("signer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("signer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("friendly.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("friendly.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("legal.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("legal.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rule.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("rule.modifierExtension"),
+        rule: CES_1,
+        path: Cow::Borrowed("insurance.item"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `Contributor`.
+/// The constraints of `DataRequirement`.
+static TABLE_36: StaticTable = StaticTable::new(TABLE_36_ENTRIES);
+static TABLE_36_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DRQ_1,
+        path: Cow::Borrowed("codeFilter"),
+        domain_resource: false,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DRQ_2,
+        path: Cow::Borrowed("dateFilter"),
+        domain_resource: false,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `DetectedIssue`.
 static TABLE_37: StaticTable = StaticTable::new(TABLE_37_ENTRIES);
 static TABLE_37_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `Count`.
+/// The constraints of `Device`.
 static TABLE_38: StaticTable = StaticTable::new(TABLE_38_ENTRIES);
 static TABLE_38_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: CNT_3,
+        rule: DOM_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: QTY_3,
+        rule: DOM_3,
         path: Cow::Borrowed(""),
-        domain_resource: false,
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `Coverage`.
+/// The constraints of `DeviceDefinition`.
 static TABLE_39: StaticTable = StaticTable::new(TABLE_39_ENTRIES);
 static TABLE_39_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -3941,56 +2408,8 @@ static TABLE_39_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("class.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("class.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("costToBeneficiary.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("costToBeneficiary.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("costToBeneficiary.exception.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("costToBeneficiary.exception.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `CoverageEligibilityRequest`.
+/// The constraints of `DeviceMetric`.
 static TABLE_40: StaticTable = StaticTable::new(TABLE_40_ENTRIES);
 static TABLE_40_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -4023,68 +2442,8 @@ static TABLE_40_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supportingInfo.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supportingInfo.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.diagnosis.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.diagnosis.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `CoverageEligibilityResponse`.
+/// The constraints of `DeviceRequest`.
 static TABLE_41: StaticTable = StaticTable::new(TABLE_41_ENTRIES);
 static TABLE_41_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -4117,114 +2476,42 @@ static TABLE_41_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: CES_1,
-        path: Cow::Borrowed("insurance.item"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.item.benefit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.item.benefit.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("error.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("error.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `DataRequirement`.
+/// The constraints of `DeviceUseStatement`.
 static TABLE_42: StaticTable = StaticTable::new(TABLE_42_ENTRIES);
 static TABLE_42_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: DRQ_1,
-        path: Cow::Borrowed("codeFilter"),
-        domain_resource: false,
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeFilter.extension"),
-        domain_resource: false,
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: DRQ_2,
-        path: Cow::Borrowed("dateFilter"),
-        domain_resource: false,
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dateFilter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("sort.extension"),
-        domain_resource: false,
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `DetectedIssue`.
+/// The constraints of `DiagnosticReport`.
 static TABLE_43: StaticTable = StaticTable::new(TABLE_43_ENTRIES);
 static TABLE_43_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -4257,150 +2544,24 @@ static TABLE_43_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("evidence.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("evidence.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("mitigation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("mitigation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `Device`.
+/// The constraints of `Distance`.
 static TABLE_44: StaticTable = StaticTable::new(TABLE_44_ENTRIES);
 static TABLE_44_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: DOM_2,
+        rule: DIS_1,
         path: Cow::Borrowed(""),
-        domain_resource: true,
+        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: DOM_3,
+        rule: QTY_3,
         path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("udiCarrier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("udiCarrier.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("deviceName.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("deviceName.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specialization.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specialization.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("version.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("version.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `DeviceDefinition`.
+/// The constraints of `DocumentManifest`.
 static TABLE_45: StaticTable = StaticTable::new(TABLE_45_ENTRIES);
 static TABLE_45_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -4433,92 +2594,8 @@ static TABLE_45_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("udiDeviceIdentifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("udiDeviceIdentifier.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("deviceName.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("deviceName.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specialization.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specialization.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("capability.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("capability.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("material.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("material.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `DeviceMetric`.
+/// The constraints of `DocumentReference`.
 static TABLE_46: StaticTable = StaticTable::new(TABLE_46_ENTRIES);
 static TABLE_46_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -4551,380 +2628,10 @@ static TABLE_46_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("calibration.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("calibration.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `DeviceRequest`.
-static TABLE_47: StaticTable = StaticTable::new(TABLE_47_ENTRIES);
-static TABLE_47_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `DeviceUseStatement`.
-static TABLE_48: StaticTable = StaticTable::new(TABLE_48_ENTRIES);
-static TABLE_48_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `DiagnosticReport`.
-static TABLE_49: StaticTable = StaticTable::new(TABLE_49_ENTRIES);
-static TABLE_49_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("media.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("media.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Distance`.
-static TABLE_50: StaticTable = StaticTable::new(TABLE_50_ENTRIES);
-static TABLE_50_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DIS_1,
-        path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: QTY_3,
-        path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `DocumentManifest`.
-static TABLE_51: StaticTable = StaticTable::new(TABLE_51_ENTRIES);
-static TABLE_51_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("related.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("related.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `DocumentReference`.
-static TABLE_52: StaticTable = StaticTable::new(TABLE_52_ENTRIES);
-static TABLE_52_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatesTo.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatesTo.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("content.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("content.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("context.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("context.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Dosage`.
-static TABLE_53: StaticTable = StaticTable::new(TABLE_53_ENTRIES);
-static TABLE_53_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("doseAndRate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Duration`.
-static TABLE_54: StaticTable = StaticTable::new(TABLE_54_ENTRIES);
-static TABLE_54_ENTRIES: &[Invariant] = &[
+static TABLE_47: StaticTable = StaticTable::new(TABLE_47_ENTRIES);
+static TABLE_47_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DRT_1,
         path: Cow::Borrowed(""),
@@ -4937,16 +2644,10 @@ static TABLE_54_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `EffectEvidenceSynthesis`.
-static TABLE_55: StaticTable = StaticTable::new(TABLE_55_ENTRIES);
-static TABLE_55_ENTRIES: &[Invariant] = &[
+static TABLE_48: StaticTable = StaticTable::new(TABLE_48_ENTRIES);
+static TABLE_48_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -4983,94 +2684,10 @@ static TABLE_55_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("sampleSize.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("sampleSize.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("resultsByExposure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("resultsByExposure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("effectEstimate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("effectEstimate.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("effectEstimate.precisionEstimate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("effectEstimate.precisionEstimate.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.certaintySubcomponent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.certaintySubcomponent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ElementDefinition`.
-static TABLE_56: StaticTable = StaticTable::new(TABLE_56_ENTRIES);
-static TABLE_56_ENTRIES: &[Invariant] = &[
+static TABLE_49: StaticTable = StaticTable::new(TABLE_49_ENTRIES);
+static TABLE_49_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: ELD_2,
         path: Cow::Borrowed(""),
@@ -5156,44 +2773,14 @@ static TABLE_56_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: ELD_1,
         path: Cow::Borrowed("slicing"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("slicing.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("slicing.discriminator.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: ELD_3,
         path: Cow::Borrowed("max"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("base.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -5210,26 +2797,8 @@ static TABLE_56_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("type.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("example.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: ELD_21,
         path: Cow::Borrowed("constraint"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("constraint.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -5239,22 +2808,10 @@ static TABLE_56_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("binding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("mapping.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Encounter`.
-static TABLE_57: StaticTable = StaticTable::new(TABLE_57_ENTRIES);
-static TABLE_57_ENTRIES: &[Invariant] = &[
+static TABLE_50: StaticTable = StaticTable::new(TABLE_50_ENTRIES);
+static TABLE_50_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5283,96 +2840,12 @@ static TABLE_57_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("statusHistory.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("statusHistory.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("classHistory.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("classHistory.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("hospitalization.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("hospitalization.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("location.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("location.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Endpoint`.
-static TABLE_58: StaticTable = StaticTable::new(TABLE_58_ENTRIES);
-static TABLE_58_ENTRIES: &[Invariant] = &[
+static TABLE_51: StaticTable = StaticTable::new(TABLE_51_ENTRIES);
+static TABLE_51_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5401,24 +2874,12 @@ static TABLE_58_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `EnrollmentRequest`.
-static TABLE_59: StaticTable = StaticTable::new(TABLE_59_ENTRIES);
-static TABLE_59_ENTRIES: &[Invariant] = &[
+static TABLE_52: StaticTable = StaticTable::new(TABLE_52_ENTRIES);
+static TABLE_52_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5447,24 +2908,12 @@ static TABLE_59_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `EnrollmentResponse`.
-static TABLE_60: StaticTable = StaticTable::new(TABLE_60_ENTRIES);
-static TABLE_60_ENTRIES: &[Invariant] = &[
+static TABLE_53: StaticTable = StaticTable::new(TABLE_53_ENTRIES);
+static TABLE_53_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5493,24 +2942,12 @@ static TABLE_60_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `EpisodeOfCare`.
-static TABLE_61: StaticTable = StaticTable::new(TABLE_61_ENTRIES);
-static TABLE_61_ENTRIES: &[Invariant] = &[
+static TABLE_54: StaticTable = StaticTable::new(TABLE_54_ENTRIES);
+static TABLE_54_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5541,46 +2978,10 @@ static TABLE_61_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("statusHistory.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("statusHistory.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `EventDefinition`.
-static TABLE_62: StaticTable = StaticTable::new(TABLE_62_ENTRIES);
-static TABLE_62_ENTRIES: &[Invariant] = &[
+static TABLE_55: StaticTable = StaticTable::new(TABLE_55_ENTRIES);
+static TABLE_55_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5617,22 +3018,10 @@ static TABLE_62_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Evidence`.
-static TABLE_63: StaticTable = StaticTable::new(TABLE_63_ENTRIES);
-static TABLE_63_ENTRIES: &[Invariant] = &[
+static TABLE_56: StaticTable = StaticTable::new(TABLE_56_ENTRIES);
+static TABLE_56_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5669,22 +3058,10 @@ static TABLE_63_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `EvidenceVariable`.
-static TABLE_64: StaticTable = StaticTable::new(TABLE_64_ENTRIES);
-static TABLE_64_ENTRIES: &[Invariant] = &[
+static TABLE_57: StaticTable = StaticTable::new(TABLE_57_ENTRIES);
+static TABLE_57_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5721,34 +3098,10 @@ static TABLE_64_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristic.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristic.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ExampleScenario`.
-static TABLE_65: StaticTable = StaticTable::new(TABLE_65_ENTRIES);
-static TABLE_65_ENTRIES: &[Invariant] = &[
+static TABLE_58: StaticTable = StaticTable::new(TABLE_58_ENTRIES);
+static TABLE_58_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5785,118 +3138,10 @@ static TABLE_65_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("actor.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("actor.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.version.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.version.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.containedInstance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.containedInstance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.step.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.step.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.step.operation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.step.operation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.step.alternative.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("process.step.alternative.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ExplanationOfBenefit`.
-static TABLE_66: StaticTable = StaticTable::new(TABLE_66_ENTRIES);
-static TABLE_66_ENTRIES: &[Invariant] = &[
+static TABLE_59: StaticTable = StaticTable::new(TABLE_59_ENTRIES);
+static TABLE_59_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -5927,294 +3172,30 @@ static TABLE_66_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("related.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("related.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payee.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payee.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("careTeam.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("careTeam.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supportingInfo.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supportingInfo.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("diagnosis.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("procedure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("procedure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("insurance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("accident.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("accident.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.adjudication.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.adjudication.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.subDetail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.detail.subDetail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.subDetail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("addItem.detail.subDetail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("total.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("total.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payment.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("payment.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processNote.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processNote.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("benefitBalance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("benefitBalance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("benefitBalance.financial.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("benefitBalance.financial.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Expression`.
-static TABLE_67: StaticTable = StaticTable::new(TABLE_67_ENTRIES);
-static TABLE_67_ENTRIES: &[Invariant] = &[
+static TABLE_60: StaticTable = StaticTable::new(TABLE_60_ENTRIES);
+static TABLE_60_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: EXP_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Extension`.
-static TABLE_68: StaticTable = StaticTable::new(TABLE_68_ENTRIES);
-static TABLE_68_ENTRIES: &[Invariant] = &[
+static TABLE_61: StaticTable = StaticTable::new(TABLE_61_ENTRIES);
+static TABLE_61_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: EXT_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `FamilyMemberHistory`.
-static TABLE_69: StaticTable = StaticTable::new(TABLE_69_ENTRIES);
-static TABLE_69_ENTRIES: &[Invariant] = &[
+static TABLE_62: StaticTable = StaticTable::new(TABLE_62_ENTRIES);
+static TABLE_62_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6257,34 +3238,10 @@ static TABLE_69_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("condition.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("condition.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Flag`.
-static TABLE_70: StaticTable = StaticTable::new(TABLE_70_ENTRIES);
-static TABLE_70_ENTRIES: &[Invariant] = &[
+static TABLE_63: StaticTable = StaticTable::new(TABLE_63_ENTRIES);
+static TABLE_63_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6313,24 +3270,12 @@ static TABLE_70_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Goal`.
-static TABLE_71: StaticTable = StaticTable::new(TABLE_71_ENTRIES);
-static TABLE_71_ENTRIES: &[Invariant] = &[
+static TABLE_64: StaticTable = StaticTable::new(TABLE_64_ENTRIES);
+static TABLE_64_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6359,18 +3304,6 @@ static TABLE_71_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -6379,22 +3312,10 @@ static TABLE_71_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("target.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `GraphDefinition`.
-static TABLE_72: StaticTable = StaticTable::new(TABLE_72_ENTRIES);
-static TABLE_72_ENTRIES: &[Invariant] = &[
+static TABLE_65: StaticTable = StaticTable::new(TABLE_65_ENTRIES);
+static TABLE_65_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6431,58 +3352,10 @@ static TABLE_72_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.target.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.target.compartment.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.target.compartment.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Group`.
-static TABLE_73: StaticTable = StaticTable::new(TABLE_73_ENTRIES);
-static TABLE_73_ENTRIES: &[Invariant] = &[
+static TABLE_66: StaticTable = StaticTable::new(TABLE_66_ENTRIES);
+static TABLE_66_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6519,46 +3392,10 @@ static TABLE_73_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristic.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristic.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("member.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("member.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `GuidanceResponse`.
-static TABLE_74: StaticTable = StaticTable::new(TABLE_74_ENTRIES);
-static TABLE_74_ENTRIES: &[Invariant] = &[
+static TABLE_67: StaticTable = StaticTable::new(TABLE_67_ENTRIES);
+static TABLE_67_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6587,24 +3424,12 @@ static TABLE_74_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `HealthcareService`.
-static TABLE_75: StaticTable = StaticTable::new(TABLE_75_ENTRIES);
-static TABLE_75_ENTRIES: &[Invariant] = &[
+static TABLE_68: StaticTable = StaticTable::new(TABLE_68_ENTRIES);
+static TABLE_68_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6633,80 +3458,12 @@ static TABLE_75_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("eligibility.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("eligibility.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("availableTime.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("availableTime.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("notAvailable.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("notAvailable.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `HumanName`.
-static TABLE_76: StaticTable = StaticTable::new(TABLE_76_ENTRIES);
-static TABLE_76_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Identifier`.
-static TABLE_77: StaticTable = StaticTable::new(TABLE_77_ENTRIES);
-static TABLE_77_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `ImagingStudy`.
-static TABLE_78: StaticTable = StaticTable::new(TABLE_78_ENTRIES);
-static TABLE_78_ENTRIES: &[Invariant] = &[
+static TABLE_69: StaticTable = StaticTable::new(TABLE_69_ENTRIES);
+static TABLE_69_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6735,60 +3492,12 @@ static TABLE_78_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("series.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("series.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("series.performer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("series.performer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("series.instance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("series.instance.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Immunization`.
-static TABLE_79: StaticTable = StaticTable::new(TABLE_79_ENTRIES);
-static TABLE_79_ENTRIES: &[Invariant] = &[
+static TABLE_70: StaticTable = StaticTable::new(TABLE_70_ENTRIES);
+static TABLE_70_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6817,30 +3526,6 @@ static TABLE_79_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -6849,46 +3534,10 @@ static TABLE_79_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("education.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("education.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("reaction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("reaction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("protocolApplied.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("protocolApplied.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ImmunizationEvaluation`.
-static TABLE_80: StaticTable = StaticTable::new(TABLE_80_ENTRIES);
-static TABLE_80_ENTRIES: &[Invariant] = &[
+static TABLE_71: StaticTable = StaticTable::new(TABLE_71_ENTRIES);
+static TABLE_71_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6917,24 +3566,12 @@ static TABLE_80_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `ImmunizationRecommendation`.
-static TABLE_81: StaticTable = StaticTable::new(TABLE_81_ENTRIES);
-static TABLE_81_ENTRIES: &[Invariant] = &[
+static TABLE_72: StaticTable = StaticTable::new(TABLE_72_ENTRIES);
+static TABLE_72_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -6963,18 +3600,6 @@ static TABLE_81_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -6983,34 +3608,10 @@ static TABLE_81_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("recommendation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("recommendation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("recommendation.dateCriterion.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("recommendation.dateCriterion.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ImplementationGuide`.
-static TABLE_82: StaticTable = StaticTable::new(TABLE_82_ENTRIES);
-static TABLE_82_ENTRIES: &[Invariant] = &[
+static TABLE_73: StaticTable = StaticTable::new(TABLE_73_ENTRIES);
+static TABLE_73_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7054,159 +3655,15 @@ static TABLE_82_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dependsOn.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dependsOn.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("global.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("global.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: IG_1,
         path: Cow::Borrowed("definition"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.grouping.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.grouping.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.resource.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.resource.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.page.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.page.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.template.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("definition.template.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manifest.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manifest.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manifest.resource.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manifest.resource.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manifest.page.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manifest.page.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `InsurancePlan`.
-static TABLE_83: StaticTable = StaticTable::new(TABLE_83_ENTRIES);
-static TABLE_83_ENTRIES: &[Invariant] = &[
+static TABLE_74: StaticTable = StaticTable::new(TABLE_74_ENTRIES);
+static TABLE_74_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7243,130 +3700,10 @@ static TABLE_83_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contact.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contact.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.benefit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.benefit.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.benefit.limit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("coverage.benefit.limit.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.generalCost.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.generalCost.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.specificCost.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.specificCost.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.specificCost.benefit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.specificCost.benefit.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.specificCost.benefit.cost.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("plan.specificCost.benefit.cost.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Invoice`.
-static TABLE_84: StaticTable = StaticTable::new(TABLE_84_ENTRIES);
-static TABLE_84_ENTRIES: &[Invariant] = &[
+static TABLE_75: StaticTable = StaticTable::new(TABLE_75_ENTRIES);
+static TABLE_75_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7397,58 +3734,10 @@ static TABLE_84_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lineItem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lineItem.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lineItem.priceComponent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lineItem.priceComponent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Library`.
-static TABLE_85: StaticTable = StaticTable::new(TABLE_85_ENTRIES);
-static TABLE_85_ENTRIES: &[Invariant] = &[
+static TABLE_76: StaticTable = StaticTable::new(TABLE_76_ENTRIES);
+static TABLE_76_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7485,22 +3774,10 @@ static TABLE_85_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Linkage`.
-static TABLE_86: StaticTable = StaticTable::new(TABLE_86_ENTRIES);
-static TABLE_86_ENTRIES: &[Invariant] = &[
+static TABLE_77: StaticTable = StaticTable::new(TABLE_77_ENTRIES);
+static TABLE_77_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7537,34 +3814,10 @@ static TABLE_86_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `List`.
-static TABLE_87: StaticTable = StaticTable::new(TABLE_87_ENTRIES);
-static TABLE_87_ENTRIES: &[Invariant] = &[
+static TABLE_78: StaticTable = StaticTable::new(TABLE_78_ENTRIES);
+static TABLE_78_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7613,34 +3866,10 @@ static TABLE_87_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entry.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Location`.
-static TABLE_88: StaticTable = StaticTable::new(TABLE_88_ENTRIES);
-static TABLE_88_ENTRIES: &[Invariant] = &[
+static TABLE_79: StaticTable = StaticTable::new(TABLE_79_ENTRIES);
+static TABLE_79_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7671,62 +3900,10 @@ static TABLE_88_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("position.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("position.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("hoursOfOperation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("hoursOfOperation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MarketingStatus`.
-static TABLE_89: StaticTable = StaticTable::new(TABLE_89_ENTRIES);
-static TABLE_89_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Measure`.
-static TABLE_90: StaticTable = StaticTable::new(TABLE_90_ENTRIES);
-static TABLE_90_ENTRIES: &[Invariant] = &[
+static TABLE_80: StaticTable = StaticTable::new(TABLE_80_ENTRIES);
+static TABLE_80_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7769,82 +3946,10 @@ static TABLE_90_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.population.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.population.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.component.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.component.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supplementalData.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supplementalData.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `MeasureReport`.
-static TABLE_91: StaticTable = StaticTable::new(TABLE_91_ENTRIES);
-static TABLE_91_ENTRIES: &[Invariant] = &[
+static TABLE_81: StaticTable = StaticTable::new(TABLE_81_ENTRIES);
+static TABLE_81_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -7887,94 +3992,10 @@ static TABLE_91_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.population.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.population.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.stratum.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.stratum.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.stratum.component.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.stratum.component.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.stratum.population.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.stratifier.stratum.population.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Media`.
-static TABLE_92: StaticTable = StaticTable::new(TABLE_92_ENTRIES);
-static TABLE_92_ENTRIES: &[Invariant] = &[
+static TABLE_82: StaticTable = StaticTable::new(TABLE_82_ENTRIES);
+static TABLE_82_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -8003,24 +4024,12 @@ static TABLE_92_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Medication`.
-static TABLE_93: StaticTable = StaticTable::new(TABLE_93_ENTRIES);
-static TABLE_93_ENTRIES: &[Invariant] = &[
+static TABLE_83: StaticTable = StaticTable::new(TABLE_83_ENTRIES);
+static TABLE_83_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -8049,48 +4058,12 @@ static TABLE_93_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("ingredient.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("ingredient.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("batch.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("batch.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `MedicationAdministration`.
-static TABLE_94: StaticTable = StaticTable::new(TABLE_94_ENTRIES);
-static TABLE_94_ENTRIES: &[Invariant] = &[
+static TABLE_84: StaticTable = StaticTable::new(TABLE_84_ENTRIES);
+static TABLE_84_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -8119,30 +4092,6 @@ static TABLE_94_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -8151,22 +4100,10 @@ static TABLE_94_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `MedicationDispense`.
-static TABLE_95: StaticTable = StaticTable::new(TABLE_95_ENTRIES);
-static TABLE_95_ENTRIES: &[Invariant] = &[
+static TABLE_85: StaticTable = StaticTable::new(TABLE_85_ENTRIES);
+static TABLE_85_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -8203,44 +4140,348 @@ static TABLE_95_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
+];
+/// The constraints of `MedicationKnowledge`.
+static TABLE_86: StaticTable = StaticTable::new(TABLE_86_ENTRIES);
+static TABLE_86_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.extension"),
-        domain_resource: false,
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.modifierExtension"),
-        domain_resource: false,
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("substitution.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("substitution.modifierExtension"),
-        domain_resource: false,
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `MedicationKnowledge`.
+/// The constraints of `MedicationRequest`.
+static TABLE_87: StaticTable = StaticTable::new(TABLE_87_ENTRIES);
+static TABLE_87_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicationStatement`.
+static TABLE_88: StaticTable = StaticTable::new(TABLE_88_ENTRIES);
+static TABLE_88_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProduct`.
+static TABLE_89: StaticTable = StaticTable::new(TABLE_89_ENTRIES);
+static TABLE_89_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductAuthorization`.
+static TABLE_90: StaticTable = StaticTable::new(TABLE_90_ENTRIES);
+static TABLE_90_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductContraindication`.
+static TABLE_91: StaticTable = StaticTable::new(TABLE_91_ENTRIES);
+static TABLE_91_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductIndication`.
+static TABLE_92: StaticTable = StaticTable::new(TABLE_92_ENTRIES);
+static TABLE_92_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductIngredient`.
+static TABLE_93: StaticTable = StaticTable::new(TABLE_93_ENTRIES);
+static TABLE_93_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductInteraction`.
+static TABLE_94: StaticTable = StaticTable::new(TABLE_94_ENTRIES);
+static TABLE_94_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductManufactured`.
+static TABLE_95: StaticTable = StaticTable::new(TABLE_95_ENTRIES);
+static TABLE_95_ENTRIES: &[Invariant] = &[
+    Invariant {
+        rule: DOM_2,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_3,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_4,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_5,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+    Invariant {
+        rule: DOM_6,
+        path: Cow::Borrowed(""),
+        domain_resource: true,
+        slice: ::std::option::Option::None,
+    },
+];
+/// The constraints of `MedicinalProductPackaged`.
 static TABLE_96: StaticTable = StaticTable::new(TABLE_96_ENTRIES);
 static TABLE_96_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -8273,214 +4514,8 @@ static TABLE_96_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatedMedicationKnowledge.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relatedMedicationKnowledge.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monograph.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monograph.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("ingredient.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("ingredient.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("cost.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("cost.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monitoringProgram.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monitoringProgram.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("administrationGuidelines.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("administrationGuidelines.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("administrationGuidelines.dosage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("administrationGuidelines.dosage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("administrationGuidelines.patientCharacteristics.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed(
-            "administrationGuidelines.patientCharacteristics.modifierExtension",
-        ),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("medicineClassification.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("medicineClassification.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("packaging.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("packaging.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("drugCharacteristic.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("drugCharacteristic.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.substitution.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.substitution.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.schedule.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.schedule.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.maxDispense.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("regulatory.maxDispense.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("kinetics.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("kinetics.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `MedicationRequest`.
+/// The constraints of `MedicinalProductPharmaceutical`.
 static TABLE_97: StaticTable = StaticTable::new(TABLE_97_ENTRIES);
 static TABLE_97_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -8513,56 +4548,8 @@ static TABLE_97_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dispenseRequest.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dispenseRequest.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dispenseRequest.initialFill.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dispenseRequest.initialFill.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("substitution.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("substitution.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
-/// The constraints of `MedicationStatement`.
+/// The constraints of `MedicinalProductUndesirableEffect`.
 static TABLE_98: StaticTable = StaticTable::new(TABLE_98_ENTRIES);
 static TABLE_98_ENTRIES: &[Invariant] = &[
     Invariant {
@@ -8595,728 +4582,10 @@ static TABLE_98_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProduct`.
-static TABLE_99: StaticTable = StaticTable::new(TABLE_99_ENTRIES);
-static TABLE_99_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.namePart.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.namePart.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.countryLanguage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.countryLanguage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manufacturingBusinessOperation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("manufacturingBusinessOperation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specialDesignation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specialDesignation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductAuthorization`.
-static TABLE_100: StaticTable = StaticTable::new(TABLE_100_ENTRIES);
-static TABLE_100_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("jurisdictionalAuthorization.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("jurisdictionalAuthorization.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("procedure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("procedure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductContraindication`.
-static TABLE_101: StaticTable = StaticTable::new(TABLE_101_ENTRIES);
-static TABLE_101_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("otherTherapy.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("otherTherapy.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductIndication`.
-static TABLE_102: StaticTable = StaticTable::new(TABLE_102_ENTRIES);
-static TABLE_102_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("otherTherapy.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("otherTherapy.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductIngredient`.
-static TABLE_103: StaticTable = StaticTable::new(TABLE_103_ENTRIES);
-static TABLE_103_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specifiedSubstance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specifiedSubstance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specifiedSubstance.strength.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specifiedSubstance.strength.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("specifiedSubstance.strength.referenceStrength.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed(
-            "specifiedSubstance.strength.referenceStrength.modifierExtension",
-        ),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("substance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("substance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductInteraction`.
-static TABLE_104: StaticTable = StaticTable::new(TABLE_104_ENTRIES);
-static TABLE_104_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("interactant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("interactant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductManufactured`.
-static TABLE_105: StaticTable = StaticTable::new(TABLE_105_ENTRIES);
-static TABLE_105_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductPackaged`.
-static TABLE_106: StaticTable = StaticTable::new(TABLE_106_ENTRIES);
-static TABLE_106_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("batchIdentifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("batchIdentifier.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("packageItem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("packageItem.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductPharmaceutical`.
-static TABLE_107: StaticTable = StaticTable::new(TABLE_107_ENTRIES);
-static TABLE_107_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristics.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristics.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("routeOfAdministration.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("routeOfAdministration.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("routeOfAdministration.targetSpecies.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("routeOfAdministration.targetSpecies.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed(
-            "routeOfAdministration.targetSpecies.withdrawalPeriod.extension",
-        ),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed(
-            "routeOfAdministration.targetSpecies.withdrawalPeriod.modifierExtension",
-        ),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `MedicinalProductUndesirableEffect`.
-static TABLE_108: StaticTable = StaticTable::new(TABLE_108_ENTRIES);
-static TABLE_108_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: DOM_2,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_3,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_4,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_5,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: DOM_6,
-        path: Cow::Borrowed(""),
-        domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `MessageDefinition`.
-static TABLE_109: StaticTable = StaticTable::new(TABLE_109_ENTRIES);
-static TABLE_109_ENTRIES: &[Invariant] = &[
+static TABLE_99: StaticTable = StaticTable::new(TABLE_99_ENTRIES);
+static TABLE_99_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -9354,51 +4623,15 @@ static TABLE_109_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: MD_1,
         path: Cow::Borrowed("focus"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("focus.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("focus.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("allowedResponse.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("allowedResponse.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `MessageHeader`.
-static TABLE_110: StaticTable = StaticTable::new(TABLE_110_ENTRIES);
-static TABLE_110_ENTRIES: &[Invariant] = &[
+static TABLE_100: StaticTable = StaticTable::new(TABLE_100_ENTRIES);
+static TABLE_100_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -9429,68 +4662,10 @@ static TABLE_110_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("destination.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("destination.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("source.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("source.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("response.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("response.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Meta`.
-static TABLE_111: StaticTable = StaticTable::new(TABLE_111_ENTRIES);
-static TABLE_111_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `MolecularSequence`.
-static TABLE_112: StaticTable = StaticTable::new(TABLE_112_ENTRIES);
-static TABLE_112_ENTRIES: &[Invariant] = &[
+static TABLE_101: StaticTable = StaticTable::new(TABLE_101_ENTRIES);
+static TABLE_101_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -9528,18 +4703,6 @@ static TABLE_112_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: MSQ_5,
         path: Cow::Borrowed("referenceSeq"),
         domain_resource: false,
@@ -9551,116 +4714,10 @@ static TABLE_112_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("referenceSeq.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("referenceSeq.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("variant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("variant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("quality.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("quality.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("quality.roc.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("quality.roc.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repository.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repository.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structureVariant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structureVariant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structureVariant.outer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structureVariant.outer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structureVariant.inner.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structureVariant.inner.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Money`.
-static TABLE_113: StaticTable = StaticTable::new(TABLE_113_ENTRIES);
-static TABLE_113_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `NamingSystem`.
-static TABLE_114: StaticTable = StaticTable::new(TABLE_114_ENTRIES);
-static TABLE_114_ENTRIES: &[Invariant] = &[
+static TABLE_102: StaticTable = StaticTable::new(TABLE_102_ENTRIES);
+static TABLE_102_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -9709,40 +4766,10 @@ static TABLE_114_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("uniqueId.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("uniqueId.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Narrative`.
-static TABLE_115: StaticTable = StaticTable::new(TABLE_115_ENTRIES);
-static TABLE_115_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_103: StaticTable = StaticTable::new(TABLE_103_ENTRIES);
+static TABLE_103_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: TXT_1,
         path: Cow::Borrowed("div"),
@@ -9757,8 +4784,8 @@ static TABLE_115_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `NutritionOrder`.
-static TABLE_116: StaticTable = StaticTable::new(TABLE_116_ENTRIES);
-static TABLE_116_ENTRIES: &[Invariant] = &[
+static TABLE_104: StaticTable = StaticTable::new(TABLE_104_ENTRIES);
+static TABLE_104_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -9795,94 +4822,10 @@ static TABLE_116_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("oralDiet.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("oralDiet.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("oralDiet.nutrient.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("oralDiet.nutrient.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("oralDiet.texture.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("oralDiet.texture.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supplement.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("supplement.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("enteralFormula.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("enteralFormula.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("enteralFormula.administration.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("enteralFormula.administration.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Observation`.
-static TABLE_117: StaticTable = StaticTable::new(TABLE_117_ENTRIES);
-static TABLE_117_ENTRIES: &[Invariant] = &[
+static TABLE_105: StaticTable = StaticTable::new(TABLE_105_ENTRIES);
+static TABLE_105_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -9926,51 +4869,15 @@ static TABLE_117_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: OBS_3,
         path: Cow::Borrowed("referenceRange"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("referenceRange.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("referenceRange.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ObservationDefinition`.
-static TABLE_118: StaticTable = StaticTable::new(TABLE_118_ENTRIES);
-static TABLE_118_ENTRIES: &[Invariant] = &[
+static TABLE_106: StaticTable = StaticTable::new(TABLE_106_ENTRIES);
+static TABLE_106_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10001,46 +4908,10 @@ static TABLE_118_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("quantitativeDetails.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("quantitativeDetails.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("qualifiedInterval.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("qualifiedInterval.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `OperationDefinition`.
-static TABLE_119: StaticTable = StaticTable::new(TABLE_119_ENTRIES);
-static TABLE_119_ENTRIES: &[Invariant] = &[
+static TABLE_107: StaticTable = StaticTable::new(TABLE_107_ENTRIES);
+static TABLE_107_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10078,18 +4949,6 @@ static TABLE_119_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: OPD_1,
         path: Cow::Borrowed("parameter"),
         domain_resource: false,
@@ -10107,58 +4966,10 @@ static TABLE_119_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.binding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.binding.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.referencedFrom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.referencedFrom.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("overload.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("overload.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `OperationOutcome`.
-static TABLE_120: StaticTable = StaticTable::new(TABLE_120_ENTRIES);
-static TABLE_120_ENTRIES: &[Invariant] = &[
+static TABLE_108: StaticTable = StaticTable::new(TABLE_108_ENTRIES);
+static TABLE_108_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10189,34 +5000,10 @@ static TABLE_120_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("issue.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("issue.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Organization`.
-static TABLE_121: StaticTable = StaticTable::new(TABLE_121_ENTRIES);
-static TABLE_121_ENTRIES: &[Invariant] = &[
+static TABLE_109: StaticTable = StaticTable::new(TABLE_109_ENTRIES);
+static TABLE_109_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10254,18 +5041,6 @@ static TABLE_121_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: ORG_3,
         path: Cow::Borrowed("telecom"),
         domain_resource: false,
@@ -10277,22 +5052,10 @@ static TABLE_121_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contact.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contact.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `OrganizationAffiliation`.
-static TABLE_122: StaticTable = StaticTable::new(TABLE_122_ENTRIES);
-static TABLE_122_ENTRIES: &[Invariant] = &[
+static TABLE_110: StaticTable = StaticTable::new(TABLE_110_ENTRIES);
+static TABLE_110_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10323,54 +5086,20 @@ static TABLE_122_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `ParameterDefinition`.
-static TABLE_123: StaticTable = StaticTable::new(TABLE_123_ENTRIES);
-static TABLE_123_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Parameters`.
-static TABLE_124: StaticTable = StaticTable::new(TABLE_124_ENTRIES);
-static TABLE_124_ENTRIES: &[Invariant] = &[
+static TABLE_111: StaticTable = StaticTable::new(TABLE_111_ENTRIES);
+static TABLE_111_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: INV_1,
         path: Cow::Borrowed("parameter"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Patient`.
-static TABLE_125: StaticTable = StaticTable::new(TABLE_125_ENTRIES);
-static TABLE_125_ENTRIES: &[Invariant] = &[
+static TABLE_112: StaticTable = StaticTable::new(TABLE_112_ENTRIES);
+static TABLE_112_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10399,18 +5128,6 @@ static TABLE_125_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -10419,46 +5136,10 @@ static TABLE_125_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contact.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("contact.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("communication.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("communication.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `PaymentNotice`.
-static TABLE_126: StaticTable = StaticTable::new(TABLE_126_ENTRIES);
-static TABLE_126_ENTRIES: &[Invariant] = &[
+static TABLE_113: StaticTable = StaticTable::new(TABLE_113_ENTRIES);
+static TABLE_113_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10487,24 +5168,12 @@ static TABLE_126_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `PaymentReconciliation`.
-static TABLE_127: StaticTable = StaticTable::new(TABLE_127_ENTRIES);
-static TABLE_127_ENTRIES: &[Invariant] = &[
+static TABLE_114: StaticTable = StaticTable::new(TABLE_114_ENTRIES);
+static TABLE_114_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10535,62 +5204,20 @@ static TABLE_127_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("detail.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("detail.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processNote.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processNote.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Period`.
-static TABLE_128: StaticTable = StaticTable::new(TABLE_128_ENTRIES);
-static TABLE_128_ENTRIES: &[Invariant] = &[
+static TABLE_115: StaticTable = StaticTable::new(TABLE_115_ENTRIES);
+static TABLE_115_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: PER_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Person`.
-static TABLE_129: StaticTable = StaticTable::new(TABLE_129_ENTRIES);
-static TABLE_129_ENTRIES: &[Invariant] = &[
+static TABLE_116: StaticTable = StaticTable::new(TABLE_116_ENTRIES);
+static TABLE_116_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10621,34 +5248,10 @@ static TABLE_129_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("link.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `PlanDefinition`.
-static TABLE_130: StaticTable = StaticTable::new(TABLE_130_ENTRIES);
-static TABLE_130_ENTRIES: &[Invariant] = &[
+static TABLE_117: StaticTable = StaticTable::new(TABLE_117_ENTRIES);
+static TABLE_117_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10685,122 +5288,10 @@ static TABLE_130_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("goal.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("goal.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("goal.target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("goal.target.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.condition.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.condition.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.relatedAction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.relatedAction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.dynamicValue.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.dynamicValue.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Population`.
-static TABLE_131: StaticTable = StaticTable::new(TABLE_131_ENTRIES);
-static TABLE_131_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Practitioner`.
-static TABLE_132: StaticTable = StaticTable::new(TABLE_132_ENTRIES);
-static TABLE_132_ENTRIES: &[Invariant] = &[
+static TABLE_118: StaticTable = StaticTable::new(TABLE_118_ENTRIES);
+static TABLE_118_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10829,36 +5320,12 @@ static TABLE_132_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("qualification.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("qualification.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `PractitionerRole`.
-static TABLE_133: StaticTable = StaticTable::new(TABLE_133_ENTRIES);
-static TABLE_133_ENTRIES: &[Invariant] = &[
+static TABLE_119: StaticTable = StaticTable::new(TABLE_119_ENTRIES);
+static TABLE_119_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10887,48 +5354,12 @@ static TABLE_133_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("availableTime.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("availableTime.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("notAvailable.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("notAvailable.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Procedure`.
-static TABLE_134: StaticTable = StaticTable::new(TABLE_134_ENTRIES);
-static TABLE_134_ENTRIES: &[Invariant] = &[
+static TABLE_120: StaticTable = StaticTable::new(TABLE_120_ENTRIES);
+static TABLE_120_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -10957,80 +5388,12 @@ static TABLE_134_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("performer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("focalDevice.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("focalDevice.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `ProdCharacteristic`.
-static TABLE_135: StaticTable = StaticTable::new(TABLE_135_ENTRIES);
-static TABLE_135_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `ProductShelfLife`.
-static TABLE_136: StaticTable = StaticTable::new(TABLE_136_ENTRIES);
-static TABLE_136_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Provenance`.
-static TABLE_137: StaticTable = StaticTable::new(TABLE_137_ENTRIES);
-static TABLE_137_ENTRIES: &[Invariant] = &[
+static TABLE_121: StaticTable = StaticTable::new(TABLE_121_ENTRIES);
+static TABLE_121_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11061,62 +5424,20 @@ static TABLE_137_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("agent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("agent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entity.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("entity.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Quantity`.
-static TABLE_138: StaticTable = StaticTable::new(TABLE_138_ENTRIES);
-static TABLE_138_ENTRIES: &[Invariant] = &[
+static TABLE_122: StaticTable = StaticTable::new(TABLE_122_ENTRIES);
+static TABLE_122_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: QTY_3,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Questionnaire`.
-static TABLE_139: StaticTable = StaticTable::new(TABLE_139_ENTRIES);
-static TABLE_139_ENTRIES: &[Invariant] = &[
+static TABLE_123: StaticTable = StaticTable::new(TABLE_123_ENTRIES);
+static TABLE_123_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11156,18 +5477,6 @@ static TABLE_139_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: QUE_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -11238,63 +5547,15 @@ static TABLE_139_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: QUE_7,
         path: Cow::Borrowed("item.enableWhen"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.enableWhen.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.enableWhen.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.answerOption.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.answerOption.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.initial.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.initial.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `QuestionnaireResponse`.
-static TABLE_140: StaticTable = StaticTable::new(TABLE_140_ENTRIES);
-static TABLE_140_ENTRIES: &[Invariant] = &[
+static TABLE_124: StaticTable = StaticTable::new(TABLE_124_ENTRIES);
+static TABLE_124_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11323,18 +5584,6 @@ static TABLE_140_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -11343,92 +5592,40 @@ static TABLE_140_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.answer.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("item.answer.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Range`.
-static TABLE_141: StaticTable = StaticTable::new(TABLE_141_ENTRIES);
-static TABLE_141_ENTRIES: &[Invariant] = &[
+static TABLE_125: StaticTable = StaticTable::new(TABLE_125_ENTRIES);
+static TABLE_125_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: RNG_2,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Ratio`.
-static TABLE_142: StaticTable = StaticTable::new(TABLE_142_ENTRIES);
-static TABLE_142_ENTRIES: &[Invariant] = &[
+static TABLE_126: StaticTable = StaticTable::new(TABLE_126_ENTRIES);
+static TABLE_126_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: RAT_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Reference`.
-static TABLE_143: StaticTable = StaticTable::new(TABLE_143_ENTRIES);
-static TABLE_143_ENTRIES: &[Invariant] = &[
+static TABLE_127: StaticTable = StaticTable::new(TABLE_127_ENTRIES);
+static TABLE_127_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: REF_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `RelatedArtifact`.
-static TABLE_144: StaticTable = StaticTable::new(TABLE_144_ENTRIES);
-static TABLE_144_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `RelatedPerson`.
-static TABLE_145: StaticTable = StaticTable::new(TABLE_145_ENTRIES);
-static TABLE_145_ENTRIES: &[Invariant] = &[
+static TABLE_128: StaticTable = StaticTable::new(TABLE_128_ENTRIES);
+static TABLE_128_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11457,36 +5654,12 @@ static TABLE_145_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("communication.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("communication.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `RequestGroup`.
-static TABLE_146: StaticTable = StaticTable::new(TABLE_146_ENTRIES);
-static TABLE_146_ENTRIES: &[Invariant] = &[
+static TABLE_129: StaticTable = StaticTable::new(TABLE_129_ENTRIES);
+static TABLE_129_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11515,18 +5688,6 @@ static TABLE_146_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
@@ -11535,46 +5696,10 @@ static TABLE_146_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.condition.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.condition.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.relatedAction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("action.relatedAction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ResearchDefinition`.
-static TABLE_147: StaticTable = StaticTable::new(TABLE_147_ENTRIES);
-static TABLE_147_ENTRIES: &[Invariant] = &[
+static TABLE_130: StaticTable = StaticTable::new(TABLE_130_ENTRIES);
+static TABLE_130_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11611,22 +5736,10 @@ static TABLE_147_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ResearchElementDefinition`.
-static TABLE_148: StaticTable = StaticTable::new(TABLE_148_ENTRIES);
-static TABLE_148_ENTRIES: &[Invariant] = &[
+static TABLE_131: StaticTable = StaticTable::new(TABLE_131_ENTRIES);
+static TABLE_131_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11663,34 +5776,10 @@ static TABLE_148_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristic.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("characteristic.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ResearchStudy`.
-static TABLE_149: StaticTable = StaticTable::new(TABLE_149_ENTRIES);
-static TABLE_149_ENTRIES: &[Invariant] = &[
+static TABLE_132: StaticTable = StaticTable::new(TABLE_132_ENTRIES);
+static TABLE_132_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11719,48 +5808,12 @@ static TABLE_149_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("arm.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("arm.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("objective.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("objective.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `ResearchSubject`.
-static TABLE_150: StaticTable = StaticTable::new(TABLE_150_ENTRIES);
-static TABLE_150_ENTRIES: &[Invariant] = &[
+static TABLE_133: StaticTable = StaticTable::new(TABLE_133_ENTRIES);
+static TABLE_133_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11789,24 +5842,12 @@ static TABLE_150_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `RiskAssessment`.
-static TABLE_151: StaticTable = StaticTable::new(TABLE_151_ENTRIES);
-static TABLE_151_ENTRIES: &[Invariant] = &[
+static TABLE_134: StaticTable = StaticTable::new(TABLE_134_ENTRIES);
+static TABLE_134_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11835,35 +5876,11 @@ static TABLE_151_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
         rule: RAS_2,
         path: Cow::Borrowed("prediction"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("prediction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("prediction.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -11875,8 +5892,8 @@ static TABLE_151_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `RiskEvidenceSynthesis`.
-static TABLE_152: StaticTable = StaticTable::new(TABLE_152_ENTRIES);
-static TABLE_152_ENTRIES: &[Invariant] = &[
+static TABLE_135: StaticTable = StaticTable::new(TABLE_135_ENTRIES);
+static TABLE_135_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -11913,92 +5930,10 @@ static TABLE_152_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("sampleSize.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("sampleSize.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("riskEstimate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("riskEstimate.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("riskEstimate.precisionEstimate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("riskEstimate.precisionEstimate.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.certaintySubcomponent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("certainty.certaintySubcomponent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `SampledData`.
-static TABLE_153: StaticTable = StaticTable::new(TABLE_153_ENTRIES);
-static TABLE_153_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Schedule`.
-static TABLE_154: StaticTable = StaticTable::new(TABLE_154_ENTRIES);
-static TABLE_154_ENTRIES: &[Invariant] = &[
+static TABLE_136: StaticTable = StaticTable::new(TABLE_136_ENTRIES);
+static TABLE_136_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12029,22 +5964,10 @@ static TABLE_154_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `SearchParameter`.
-static TABLE_155: StaticTable = StaticTable::new(TABLE_155_ENTRIES);
-static TABLE_155_ENTRIES: &[Invariant] = &[
+static TABLE_137: StaticTable = StaticTable::new(TABLE_137_ENTRIES);
+static TABLE_137_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12093,34 +6016,10 @@ static TABLE_155_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ServiceRequest`.
-static TABLE_156: StaticTable = StaticTable::new(TABLE_156_ENTRIES);
-static TABLE_156_ENTRIES: &[Invariant] = &[
+static TABLE_138: StaticTable = StaticTable::new(TABLE_138_ENTRIES);
+static TABLE_138_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12157,32 +6056,10 @@ static TABLE_156_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `Signature`.
-static TABLE_157: StaticTable = StaticTable::new(TABLE_157_ENTRIES);
-static TABLE_157_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Slot`.
-static TABLE_158: StaticTable = StaticTable::new(TABLE_158_ENTRIES);
-static TABLE_158_ENTRIES: &[Invariant] = &[
+static TABLE_139: StaticTable = StaticTable::new(TABLE_139_ENTRIES);
+static TABLE_139_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12211,24 +6088,12 @@ static TABLE_158_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Specimen`.
-static TABLE_159: StaticTable = StaticTable::new(TABLE_159_ENTRIES);
-static TABLE_159_ENTRIES: &[Invariant] = &[
+static TABLE_140: StaticTable = StaticTable::new(TABLE_140_ENTRIES);
+static TABLE_140_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12257,60 +6122,12 @@ static TABLE_159_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("collection.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("collection.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processing.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("processing.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("container.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("container.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SpecimenDefinition`.
-static TABLE_160: StaticTable = StaticTable::new(TABLE_160_ENTRIES);
-static TABLE_160_ENTRIES: &[Invariant] = &[
+static TABLE_141: StaticTable = StaticTable::new(TABLE_141_ENTRIES);
+static TABLE_141_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12341,70 +6158,10 @@ static TABLE_160_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.container.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.container.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.container.additive.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.container.additive.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.handling.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("typeTested.handling.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `StructureDefinition`.
-static TABLE_161: StaticTable = StaticTable::new(TABLE_161_ENTRIES);
-static TABLE_161_ENTRIES: &[Invariant] = &[
+static TABLE_142: StaticTable = StaticTable::new(TABLE_142_ENTRIES);
+static TABLE_142_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12538,44 +6295,8 @@ static TABLE_161_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: SDF_2,
         path: Cow::Borrowed("mapping"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("mapping.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("mapping.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("context.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("context.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -12598,18 +6319,6 @@ static TABLE_161_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("snapshot.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("snapshot.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: SDF_10,
         path: Cow::Borrowed("snapshot.element"),
         domain_resource: false,
@@ -12627,22 +6336,10 @@ static TABLE_161_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("differential.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("differential.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `StructureMap`.
-static TABLE_162: StaticTable = StaticTable::new(TABLE_162_ENTRIES);
-static TABLE_162_ENTRIES: &[Invariant] = &[
+static TABLE_143: StaticTable = StaticTable::new(TABLE_143_ENTRIES);
+static TABLE_143_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12680,78 +6377,6 @@ static TABLE_162_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.input.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.input.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.source.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.source.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: SMP_1,
         path: Cow::Borrowed("group.rule.target"),
         domain_resource: false,
@@ -12763,46 +6388,10 @@ static TABLE_162_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.target.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.target.parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.target.parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.dependent.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("group.rule.dependent.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Subscription`.
-static TABLE_163: StaticTable = StaticTable::new(TABLE_163_ENTRIES);
-static TABLE_163_ENTRIES: &[Invariant] = &[
+static TABLE_144: StaticTable = StaticTable::new(TABLE_144_ENTRIES);
+static TABLE_144_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12831,36 +6420,12 @@ static TABLE_163_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("channel.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("channel.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `Substance`.
-static TABLE_164: StaticTable = StaticTable::new(TABLE_164_ENTRIES);
-static TABLE_164_ENTRIES: &[Invariant] = &[
+static TABLE_145: StaticTable = StaticTable::new(TABLE_145_ENTRIES);
+static TABLE_145_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12889,70 +6454,12 @@ static TABLE_164_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("instance.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("ingredient.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("ingredient.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `SubstanceAmount`.
-static TABLE_165: StaticTable = StaticTable::new(TABLE_165_ENTRIES);
-static TABLE_165_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("referenceRange.extension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SubstanceNucleicAcid`.
-static TABLE_166: StaticTable = StaticTable::new(TABLE_166_ENTRIES);
-static TABLE_166_ENTRIES: &[Invariant] = &[
+static TABLE_146: StaticTable = StaticTable::new(TABLE_146_ENTRIES);
+static TABLE_146_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -12981,60 +6488,12 @@ static TABLE_166_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.linkage.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.linkage.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.sugar.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.sugar.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SubstancePolymer`.
-static TABLE_167: StaticTable = StaticTable::new(TABLE_167_ENTRIES);
-static TABLE_167_ENTRIES: &[Invariant] = &[
+static TABLE_147: StaticTable = StaticTable::new(TABLE_147_ENTRIES);
+static TABLE_147_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13063,100 +6522,12 @@ static TABLE_167_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monomerSet.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monomerSet.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monomerSet.startingMaterial.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("monomerSet.startingMaterial.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.repeatUnit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.repeatUnit.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.repeatUnit.degreeOfPolymerisation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed(
-            "repeat.repeatUnit.degreeOfPolymerisation.modifierExtension",
-        ),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.repeatUnit.structuralRepresentation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed(
-            "repeat.repeatUnit.structuralRepresentation.modifierExtension",
-        ),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SubstanceProtein`.
-static TABLE_168: StaticTable = StaticTable::new(TABLE_168_ENTRIES);
-static TABLE_168_ENTRIES: &[Invariant] = &[
+static TABLE_148: StaticTable = StaticTable::new(TABLE_148_ENTRIES);
+static TABLE_148_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13185,36 +6556,12 @@ static TABLE_168_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("subunit.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SubstanceReferenceInformation`.
-static TABLE_169: StaticTable = StaticTable::new(TABLE_169_ENTRIES);
-static TABLE_169_ENTRIES: &[Invariant] = &[
+static TABLE_149: StaticTable = StaticTable::new(TABLE_149_ENTRIES);
+static TABLE_149_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13243,72 +6590,12 @@ static TABLE_169_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("gene.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("gene.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("geneElement.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("geneElement.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("classification.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("classification.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("target.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SubstanceSourceMaterial`.
-static TABLE_170: StaticTable = StaticTable::new(TABLE_170_ENTRIES);
-static TABLE_170_ENTRIES: &[Invariant] = &[
+static TABLE_150: StaticTable = StaticTable::new(TABLE_150_ENTRIES);
+static TABLE_150_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13337,96 +6624,12 @@ static TABLE_170_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("fractionDescription.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("fractionDescription.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.author.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.author.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.hybrid.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.hybrid.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.organismGeneral.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("organism.organismGeneral.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("partDescription.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("partDescription.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SubstanceSpecification`.
-static TABLE_171: StaticTable = StaticTable::new(TABLE_171_ENTRIES);
-static TABLE_171_ENTRIES: &[Invariant] = &[
+static TABLE_151: StaticTable = StaticTable::new(TABLE_151_ENTRIES);
+static TABLE_151_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13455,144 +6658,12 @@ static TABLE_171_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("moiety.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("moiety.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("property.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.isotope.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.isotope.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.isotope.molecularWeight.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.isotope.molecularWeight.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.representation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("structure.representation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.official.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.official.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relationship.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("relationship.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SupplyDelivery`.
-static TABLE_172: StaticTable = StaticTable::new(TABLE_172_ENTRIES);
-static TABLE_172_ENTRIES: &[Invariant] = &[
+static TABLE_152: StaticTable = StaticTable::new(TABLE_152_ENTRIES);
+static TABLE_152_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13621,36 +6692,12 @@ static TABLE_172_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("suppliedItem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("suppliedItem.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `SupplyRequest`.
-static TABLE_173: StaticTable = StaticTable::new(TABLE_173_ENTRIES);
-static TABLE_173_ENTRIES: &[Invariant] = &[
+static TABLE_153: StaticTable = StaticTable::new(TABLE_153_ENTRIES);
+static TABLE_153_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13681,34 +6728,10 @@ static TABLE_173_ENTRIES: &[Invariant] = &[
         domain_resource: true,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `Task`.
-static TABLE_174: StaticTable = StaticTable::new(TABLE_174_ENTRIES);
-static TABLE_174_ENTRIES: &[Invariant] = &[
+static TABLE_154: StaticTable = StaticTable::new(TABLE_154_ENTRIES);
+static TABLE_154_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13745,58 +6768,10 @@ static TABLE_174_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("restriction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("restriction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("input.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("input.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("output.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("output.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `TerminologyCapabilities`.
-static TABLE_175: StaticTable = StaticTable::new(TABLE_175_ENTRIES);
-static TABLE_175_ENTRIES: &[Invariant] = &[
+static TABLE_155: StaticTable = StaticTable::new(TABLE_155_ENTRIES);
+static TABLE_155_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -13858,147 +6833,15 @@ static TABLE_175_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("software.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("software.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("implementation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("implementation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TCP_1,
         path: Cow::Borrowed("codeSystem"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeSystem.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeSystem.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeSystem.version.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeSystem.version.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeSystem.version.filter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("codeSystem.version.filter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.parameter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("validateCode.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("validateCode.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("translation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("translation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("closure.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("closure.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `TestReport`.
-static TABLE_176: StaticTable = StaticTable::new(TABLE_176_ENTRIES);
-static TABLE_176_ENTRIES: &[Invariant] = &[
+static TABLE_156: StaticTable = StaticTable::new(TABLE_156_ENTRIES);
+static TABLE_156_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -14030,92 +6873,8 @@ static TABLE_176_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("participant.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: INV_1_3,
         path: Cow::Borrowed("setup.action"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.operation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.operation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.assert.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.assert.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -14125,46 +6884,10 @@ static TABLE_176_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `TestScript`.
-static TABLE_177: StaticTable = StaticTable::new(TABLE_177_ENTRIES);
-static TABLE_177_ENTRIES: &[Invariant] = &[
+static TABLE_157: StaticTable = StaticTable::new(TABLE_157_ENTRIES);
+static TABLE_157_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -14202,92 +6925,8 @@ static TABLE_177_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("origin.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("origin.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("destination.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("destination.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TST_4,
         path: Cow::Borrowed("metadata"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("metadata.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("metadata.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("metadata.link.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("metadata.link.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("metadata.capability.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("metadata.capability.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("fixture.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("fixture.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -14298,74 +6937,14 @@ static TABLE_177_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("variable.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("variable.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TST_1,
         path: Cow::Borrowed("setup.action"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TST_7,
         path: Cow::Borrowed("setup.action.operation"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.operation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.operation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.operation.requestHeader.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.operation.requestHeader.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -14388,44 +6967,8 @@ static TABLE_177_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.assert.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("setup.action.assert.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TST_2,
         path: Cow::Borrowed("test.action"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("test.action.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -14454,30 +6997,6 @@ static TABLE_177_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.action.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("teardown.action.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TST_9,
         path: Cow::Borrowed("teardown.action.operation"),
         domain_resource: false,
@@ -14485,20 +7004,8 @@ static TABLE_177_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `Timing`.
-static TABLE_178: StaticTable = StaticTable::new(TABLE_178_ENTRIES);
-static TABLE_178_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_158: StaticTable = StaticTable::new(TABLE_158_ENTRIES);
+static TABLE_158_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: TIM_1,
         path: Cow::Borrowed("repeat"),
@@ -14553,16 +7060,10 @@ static TABLE_178_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("repeat.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `TriggerDefinition`.
-static TABLE_179: StaticTable = StaticTable::new(TABLE_179_ENTRIES);
-static TABLE_179_ENTRIES: &[Invariant] = &[
+static TABLE_159: StaticTable = StaticTable::new(TABLE_159_ENTRIES);
+static TABLE_159_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: TRD_1,
         path: Cow::Borrowed(""),
@@ -14581,26 +7082,10 @@ static TABLE_179_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `UsageContext`.
-static TABLE_180: StaticTable = StaticTable::new(TABLE_180_ENTRIES);
-static TABLE_180_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `ValueSet`.
-static TABLE_181: StaticTable = StaticTable::new(TABLE_181_ENTRIES);
-static TABLE_181_ENTRIES: &[Invariant] = &[
+static TABLE_160: StaticTable = StaticTable::new(TABLE_160_ENTRIES);
+static TABLE_160_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -14638,30 +7123,6 @@ static TABLE_181_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VSD_1,
         path: Cow::Borrowed("compose.include"),
         domain_resource: false,
@@ -14676,78 +7137,6 @@ static TABLE_181_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VSD_3,
         path: Cow::Borrowed("compose.include"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.concept.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.concept.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.concept.designation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.concept.designation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.filter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("compose.include.filter.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.parameter.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.parameter.modifierExtension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -14769,22 +7158,10 @@ static TABLE_181_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.contains.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("expansion.contains.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `VerificationResult`.
-static TABLE_182: StaticTable = StaticTable::new(TABLE_182_ENTRIES);
-static TABLE_182_ENTRIES: &[Invariant] = &[
+static TABLE_161: StaticTable = StaticTable::new(TABLE_161_ENTRIES);
+static TABLE_161_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -14813,60 +7190,12 @@ static TABLE_182_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("primarySource.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("primarySource.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("attestation.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("attestation.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("validator.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("validator.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
 /// The constraints of `VisionPrescription`.
-static TABLE_183: StaticTable = StaticTable::new(TABLE_183_ENTRIES);
-static TABLE_183_ENTRIES: &[Invariant] = &[
+static TABLE_162: StaticTable = StaticTable::new(TABLE_162_ENTRIES);
+static TABLE_162_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: DOM_2,
         path: Cow::Borrowed(""),
@@ -14895,42 +7224,6 @@ static TABLE_183_ENTRIES: &[Invariant] = &[
         rule: DOM_6,
         path: Cow::Borrowed(""),
         domain_resource: true,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lensSpecification.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lensSpecification.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lensSpecification.prism.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("lensSpecification.prism.modifierExtension"),
-        domain_resource: false,
         slice: ::std::option::Option::None,
     },
 ];
@@ -15057,20 +7350,6 @@ const DOM_6_NODES: &[Node<'static>] = &[
     member(None, "text"),
     member(Some(0), "div"),
     call(Some(1), Function::Exists, &[]),
-];
-/// `ext-1`: `extension.exists() != value.exists()`
-const EXT_1: Rule = Rule {
-    key: Cow::Borrowed("ext-1"),
-    severity: Severity::Error,
-    human: Cow::Borrowed("Must have either extensions or value[x], not both"),
-    expression: expression(EXT_1_NODES),
-};
-const EXT_1_NODES: &[Node<'static>] = &[
-    member(None, "extension"),
-    call(Some(0), Function::Exists, &[]),
-    member(None, "value"),
-    call(Some(2), Function::Exists, &[]),
-    binary(BinaryOp::NotEqual, 1, 3),
 ];
 /// `adf-0`: `name.matches('[A-Z]([A-Za-z0-9_]){0,254}')`
 const ADF_0: Rule = Rule {
@@ -16730,6 +9009,20 @@ const EXP_1_NODES: &[Node<'static>] = &[
     member(None, "reference"),
     call(Some(2), Function::Exists, &[]),
     binary(BinaryOp::Or, 1, 3),
+];
+/// `ext-1`: `extension.exists() != value.exists()`
+const EXT_1: Rule = Rule {
+    key: Cow::Borrowed("ext-1"),
+    severity: Severity::Error,
+    human: Cow::Borrowed("Must have either extensions or value[x], not both"),
+    expression: expression(EXT_1_NODES),
+};
+const EXT_1_NODES: &[Node<'static>] = &[
+    member(None, "extension"),
+    call(Some(0), Function::Exists, &[]),
+    member(None, "value"),
+    call(Some(2), Function::Exists, &[]),
+    binary(BinaryOp::NotEqual, 1, 3),
 ];
 /// `fhs-1`: `age.empty() or born.empty()`
 const FHS_1: Rule = Rule {

@@ -28,38 +28,23 @@ fn table(name: &str) -> ::std::option::Option<&'static StaticTable> {
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference" => {
                 &TABLE_7
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
                 &TABLE_8
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device" => {
                 &TABLE_9
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
                 &TABLE_10
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
                 &TABLE_11
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
                 &TABLE_12
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
-                &TABLE_13
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
-                &TABLE_14
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
-                &TABLE_15
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
-                &TABLE_16
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
-                &TABLE_17
-            }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
-                &TABLE_18
+                &TABLE_13
             }
             _ => return ::std::option::Option::None,
         },
@@ -75,38 +60,8 @@ static TABLE_0_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -123,18 +78,6 @@ static TABLE_1_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -161,26 +104,8 @@ static TABLE_2_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -201,26 +126,8 @@ static TABLE_3_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -241,26 +148,8 @@ static TABLE_4_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -274,12 +163,6 @@ static TABLE_4_ENTRIES: &[Invariant] = &[
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan`.
 static TABLE_5: StaticTable = StaticTable::new(TABLE_5_ENTRIES);
 static TABLE_5_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("text.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
     Invariant {
         rule: TXT_1,
         path: Cow::Borrowed("text.div"),
@@ -312,26 +195,10 @@ static TABLE_7_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("content.attachment.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter`.
-static TABLE_8: StaticTable = StaticTable::new(TABLE_8_ENTRIES);
-static TABLE_8_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization`.
-static TABLE_9: StaticTable = StaticTable::new(TABLE_9_ENTRIES);
-static TABLE_9_ENTRIES: &[Invariant] = &[
+static TABLE_8: StaticTable = StaticTable::new(TABLE_8_ENTRIES);
+static TABLE_8_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_1_2,
         path: Cow::Borrowed("vaccineCode"),
@@ -340,8 +207,8 @@ static TABLE_9_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device`.
-static TABLE_10: StaticTable = StaticTable::new(TABLE_10_ENTRIES);
-static TABLE_10_ENTRIES: &[Invariant] = &[
+static TABLE_9: StaticTable = StaticTable::new(TABLE_9_ENTRIES);
+static TABLE_9_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_12,
         path: Cow::Borrowed(""),
@@ -355,41 +222,9 @@ static TABLE_10_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-location`.
-static TABLE_11: StaticTable = StaticTable::new(TABLE_11_ENTRIES);
-static TABLE_11_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest`.
-static TABLE_12: StaticTable = StaticTable::new(TABLE_12_ENTRIES);
-static TABLE_12_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.doseAndRate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab`.
-static TABLE_13: StaticTable = StaticTable::new(TABLE_13_ENTRIES);
-static TABLE_13_ENTRIES: &[Invariant] = &[
+static TABLE_10: StaticTable = StaticTable::new(TABLE_10_ENTRIES);
+static TABLE_10_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -403,118 +238,32 @@ static TABLE_13_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization`.
-static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
-static TABLE_14_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient`.
-static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
-static TABLE_15_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_11: StaticTable = StaticTable::new(TABLE_11_ENTRIES);
+static TABLE_11_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_8,
         path: Cow::Borrowed("name"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner`.
-static TABLE_16: StaticTable = StaticTable::new(TABLE_16_ENTRIES);
-static TABLE_16_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole`.
-static TABLE_17: StaticTable = StaticTable::new(TABLE_17_ENTRIES);
-static TABLE_17_ENTRIES: &[Invariant] = &[
+static TABLE_12: StaticTable = StaticTable::new(TABLE_12_ENTRIES);
+static TABLE_12_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: PD_1,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry`.
-static TABLE_18: StaticTable = StaticTable::new(TABLE_18_ENTRIES);
-static TABLE_18_ENTRIES: &[Invariant] = &[
+static TABLE_13: StaticTable = StaticTable::new(TABLE_13_ENTRIES);
+static TABLE_13_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -525,20 +274,8 @@ static TABLE_18_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_3,
         path: Cow::Borrowed("component"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -564,20 +301,6 @@ const VS_2_NODES: &[Node<'static>] = &[
     call(Some(7), Function::Exists, &[]),
     binary(BinaryOp::Or, 6, 8),
     binary(BinaryOp::Implies, 4, 9),
-];
-/// `ext-1`: `extension.exists() != value.exists()`
-const EXT_1: Rule = Rule {
-    key: Cow::Borrowed("ext-1"),
-    severity: Severity::Error,
-    human: Cow::Borrowed("Must have either extensions or value[x], not both"),
-    expression: expression(EXT_1_NODES),
-};
-const EXT_1_NODES: &[Node<'static>] = &[
-    member(None, "extension"),
-    call(Some(0), Function::Exists, &[]),
-    member(None, "value"),
-    call(Some(2), Function::Exists, &[]),
-    binary(BinaryOp::NotEqual, 1, 3),
 ];
 /// `vs-1`: `($this as dateTime).toString().length() >= 8`
 const VS_1: Rule = Rule {

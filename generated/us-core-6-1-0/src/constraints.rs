@@ -46,74 +46,68 @@ fn table(name: &str) -> ::std::option::Option<&'static StaticTable> {
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference" => {
                 &TABLE_13
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference" => {
                 &TABLE_14
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate" => {
                 &TABLE_15
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
                 &TABLE_16
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense" => {
                 &TABLE_17
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
                 &TABLE_18
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result" => {
                 &TABLE_19
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
                 &TABLE_20
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment" => {
                 &TABLE_21
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation" => {
                 &TABLE_22
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
                 &TABLE_23
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
                 &TABLE_24
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
                 &TABLE_25
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
                 &TABLE_26
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure" => {
                 &TABLE_27
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance" => {
                 &TABLE_28
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
                 &TABLE_29
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse" => {
                 &TABLE_30
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson" => {
                 &TABLE_31
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate" => {
                 &TABLE_32
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus" => {
                 &TABLE_33
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate" => {
-                &TABLE_34
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus" => {
-                &TABLE_35
-            }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs" => {
-                &TABLE_36
+                &TABLE_34
             }
             _ => return ::std::option::Option::None,
         },
@@ -125,18 +119,6 @@ static TABLE_0_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -163,26 +145,8 @@ static TABLE_1_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -203,26 +167,8 @@ static TABLE_2_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -243,26 +189,8 @@ static TABLE_3_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -283,18 +211,6 @@ static TABLE_4_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
         domain_resource: false,
@@ -303,12 +219,6 @@ static TABLE_4_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_3,
         path: Cow::Borrowed("component"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -323,26 +233,8 @@ static TABLE_5_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -363,26 +255,8 @@ static TABLE_6_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -403,26 +277,8 @@ static TABLE_7_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -443,26 +299,8 @@ static TABLE_8_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -476,12 +314,6 @@ static TABLE_8_ENTRIES: &[Invariant] = &[
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan`.
 static TABLE_9: StaticTable = StaticTable::new(TABLE_9_ENTRIES);
 static TABLE_9_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("text.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
     Invariant {
         rule: TXT_1,
         path: Cow::Borrowed("text.div"),
@@ -501,12 +333,6 @@ static TABLE_10_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_15,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -546,26 +372,10 @@ static TABLE_13_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("content.attachment.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter`.
-static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
-static TABLE_14_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference`.
-static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
-static TABLE_15_ENTRIES: &[Invariant] = &[
+static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
+static TABLE_14_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
@@ -573,26 +383,8 @@ static TABLE_15_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -604,8 +396,8 @@ static TABLE_15_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate`.
-static TABLE_16: StaticTable = StaticTable::new(TABLE_16_ENTRIES);
-static TABLE_16_ENTRIES: &[Invariant] = &[
+static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
+static TABLE_15_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
@@ -613,26 +405,8 @@ static TABLE_16_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -644,8 +418,8 @@ static TABLE_16_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization`.
-static TABLE_17: StaticTable = StaticTable::new(TABLE_17_ENTRIES);
-static TABLE_17_ENTRIES: &[Invariant] = &[
+static TABLE_16: StaticTable = StaticTable::new(TABLE_16_ENTRIES);
+static TABLE_16_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_5,
         path: Cow::Borrowed(""),
@@ -653,75 +427,29 @@ static TABLE_17_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-location`.
-static TABLE_18: StaticTable = StaticTable::new(TABLE_18_ENTRIES);
-static TABLE_18_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense`.
-static TABLE_19: StaticTable = StaticTable::new(TABLE_19_ENTRIES);
-static TABLE_19_ENTRIES: &[Invariant] = &[
+static TABLE_17: StaticTable = StaticTable::new(TABLE_17_ENTRIES);
+static TABLE_17_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_20,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.doseAndRate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest`.
-static TABLE_20: StaticTable = StaticTable::new(TABLE_20_ENTRIES);
-static TABLE_20_ENTRIES: &[Invariant] = &[
+static TABLE_18: StaticTable = StaticTable::new(TABLE_18_ENTRIES);
+static TABLE_18_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_21,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.doseAndRate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result`.
-static TABLE_21: StaticTable = StaticTable::new(TABLE_21_ENTRIES);
-static TABLE_21_ENTRIES: &[Invariant] = &[
+static TABLE_19: StaticTable = StaticTable::new(TABLE_19_ENTRIES);
+static TABLE_19_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -742,8 +470,8 @@ static TABLE_21_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab`.
-static TABLE_22: StaticTable = StaticTable::new(TABLE_22_ENTRIES);
-static TABLE_22_ENTRIES: &[Invariant] = &[
+static TABLE_20: StaticTable = StaticTable::new(TABLE_20_ENTRIES);
+static TABLE_20_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -770,8 +498,8 @@ static TABLE_22_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment`.
-static TABLE_23: StaticTable = StaticTable::new(TABLE_23_ENTRIES);
-static TABLE_23_ENTRIES: &[Invariant] = &[
+static TABLE_21: StaticTable = StaticTable::new(TABLE_21_ENTRIES);
+static TABLE_21_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -792,8 +520,8 @@ static TABLE_23_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation`.
-static TABLE_24: StaticTable = StaticTable::new(TABLE_24_ENTRIES);
-static TABLE_24_ENTRIES: &[Invariant] = &[
+static TABLE_22: StaticTable = StaticTable::new(TABLE_22_ENTRIES);
+static TABLE_22_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -802,14 +530,8 @@ static TABLE_24_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization`.
-static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
-static TABLE_25_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_23: StaticTable = StaticTable::new(TABLE_23_ENTRIES);
+static TABLE_23_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_16,
         path: Cow::Borrowed("identifier"),
@@ -834,62 +556,20 @@ static TABLE_25_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::Some(expression(SLICE_3)),
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient`.
-static TABLE_26: StaticTable = StaticTable::new(TABLE_26_ENTRIES);
-static TABLE_26_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_24: StaticTable = StaticTable::new(TABLE_24_ENTRIES);
+static TABLE_24_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_6_2,
         path: Cow::Borrowed("name"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner`.
-static TABLE_27: StaticTable = StaticTable::new(TABLE_27_ENTRIES);
-static TABLE_27_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
+static TABLE_25_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_16,
         path: Cow::Borrowed("identifier"),
@@ -902,28 +582,10 @@ static TABLE_27_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::Some(expression(SLICE_5)),
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole`.
-static TABLE_28: StaticTable = StaticTable::new(TABLE_28_ENTRIES);
-static TABLE_28_ENTRIES: &[Invariant] = &[
+static TABLE_26: StaticTable = StaticTable::new(TABLE_26_ENTRIES);
+static TABLE_26_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: PD_1,
         path: Cow::Borrowed(""),
@@ -936,16 +598,10 @@ static TABLE_28_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure`.
-static TABLE_29: StaticTable = StaticTable::new(TABLE_29_ENTRIES);
-static TABLE_29_ENTRIES: &[Invariant] = &[
+static TABLE_27: StaticTable = StaticTable::new(TABLE_27_ENTRIES);
+static TABLE_27_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_7,
         path: Cow::Borrowed(""),
@@ -954,14 +610,8 @@ static TABLE_29_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance`.
-static TABLE_30: StaticTable = StaticTable::new(TABLE_30_ENTRIES);
-static TABLE_30_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_28: StaticTable = StaticTable::new(TABLE_28_ENTRIES);
+static TABLE_28_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: PROVENANCE_1,
         path: Cow::Borrowed("agent"),
@@ -970,29 +620,11 @@ static TABLE_30_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry`.
-static TABLE_31: StaticTable = StaticTable::new(TABLE_31_ENTRIES);
-static TABLE_31_ENTRIES: &[Invariant] = &[
+static TABLE_29: StaticTable = StaticTable::new(TABLE_29_ENTRIES);
+static TABLE_29_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1003,27 +635,15 @@ static TABLE_31_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_3,
         path: Cow::Borrowed("component"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.value.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse`.
-static TABLE_32: StaticTable = StaticTable::new(TABLE_32_ENTRIES);
-static TABLE_32_ENTRIES: &[Invariant] = &[
+static TABLE_30: StaticTable = StaticTable::new(TABLE_30_ENTRIES);
+static TABLE_30_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: SDCQR_1,
         path: Cow::Borrowed(""),
@@ -1036,16 +656,10 @@ static TABLE_32_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("questionnaire.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson`.
-static TABLE_33: StaticTable = StaticTable::new(TABLE_33_ENTRIES);
-static TABLE_33_ENTRIES: &[Invariant] = &[
+static TABLE_31: StaticTable = StaticTable::new(TABLE_31_ENTRIES);
+static TABLE_31_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_14,
         path: Cow::Borrowed(""),
@@ -1054,8 +668,8 @@ static TABLE_33_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate`.
-static TABLE_34: StaticTable = StaticTable::new(TABLE_34_ENTRIES);
-static TABLE_34_ENTRIES: &[Invariant] = &[
+static TABLE_32: StaticTable = StaticTable::new(TABLE_32_ENTRIES);
+static TABLE_32_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
@@ -1063,26 +677,8 @@ static TABLE_34_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1094,8 +690,8 @@ static TABLE_34_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus`.
-static TABLE_35: StaticTable = StaticTable::new(TABLE_35_ENTRIES);
-static TABLE_35_ENTRIES: &[Invariant] = &[
+static TABLE_33: StaticTable = StaticTable::new(TABLE_33_ENTRIES);
+static TABLE_33_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_3,
         path: Cow::Borrowed("value"),
@@ -1104,23 +700,11 @@ static TABLE_35_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs`.
-static TABLE_36: StaticTable = StaticTable::new(TABLE_36_ENTRIES);
-static TABLE_36_ENTRIES: &[Invariant] = &[
+static TABLE_34: StaticTable = StaticTable::new(TABLE_34_ENTRIES);
+static TABLE_34_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1194,20 +778,6 @@ const VS_2_NODES: &[Node<'static>] = &[
     call(Some(7), Function::Exists, &[]),
     binary(BinaryOp::Or, 6, 8),
     binary(BinaryOp::Implies, 4, 9),
-];
-/// `ext-1`: `extension.exists() != value.exists()`
-const EXT_1: Rule = Rule {
-    key: Cow::Borrowed("ext-1"),
-    severity: Severity::Error,
-    human: Cow::Borrowed("Must have either extensions or value[x], not both"),
-    expression: expression(EXT_1_NODES),
-};
-const EXT_1_NODES: &[Node<'static>] = &[
-    member(None, "extension"),
-    call(Some(0), Function::Exists, &[]),
-    member(None, "value"),
-    call(Some(2), Function::Exists, &[]),
-    binary(BinaryOp::NotEqual, 1, 3),
 ];
 /// `vs-1`: `($this as dateTime).toString().length() >= 8`
 const VS_1: Rule = Rule {

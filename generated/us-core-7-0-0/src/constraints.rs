@@ -37,89 +37,80 @@ fn table(name: &str) -> ::std::option::Option<&'static StaticTable> {
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan" => {
                 &TABLE_10
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage" => {
                 &TABLE_11
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab" => {
                 &TABLE_12
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note" => {
                 &TABLE_13
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference" => {
                 &TABLE_14
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference" => {
                 &TABLE_15
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate" => {
                 &TABLE_16
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
                 &TABLE_17
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense" => {
                 &TABLE_18
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
                 &TABLE_19
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-location" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result" => {
                 &TABLE_20
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
                 &TABLE_21
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment" => {
                 &TABLE_22
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation" => {
                 &TABLE_23
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
                 &TABLE_24
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
                 &TABLE_25
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
                 &TABLE_26
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
                 &TABLE_27
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure" => {
                 &TABLE_28
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance" => {
                 &TABLE_29
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
                 &TABLE_30
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse" => {
                 &TABLE_31
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson" => {
                 &TABLE_32
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate" => {
                 &TABLE_33
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse" => {
+            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus" => {
                 &TABLE_34
             }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson" => {
-                &TABLE_35
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate" => {
-                &TABLE_36
-            }
-            "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus" => {
-                &TABLE_37
-            }
             "http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs" => {
-                &TABLE_38
+                &TABLE_35
             }
             _ => return ::std::option::Option::None,
         },
@@ -131,18 +122,6 @@ static TABLE_0_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -169,26 +148,8 @@ static TABLE_1_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -209,26 +170,8 @@ static TABLE_2_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -249,26 +192,8 @@ static TABLE_3_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -283,26 +208,8 @@ static TABLE_3_ENTRIES: &[Invariant] = &[
 static TABLE_4: StaticTable = StaticTable::new(TABLE_4_ENTRIES);
 static TABLE_4_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: US_CORE_26,
         path: Cow::Borrowed("component"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -313,18 +220,6 @@ static TABLE_5_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -340,12 +235,6 @@ static TABLE_5_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.value.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi`.
 static TABLE_6: StaticTable = StaticTable::new(TABLE_6_ENTRIES);
@@ -357,26 +246,8 @@ static TABLE_6_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -397,26 +268,8 @@ static TABLE_7_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -437,26 +290,8 @@ static TABLE_8_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -477,26 +312,8 @@ static TABLE_9_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -511,12 +328,6 @@ static TABLE_9_ENTRIES: &[Invariant] = &[
 static TABLE_10: StaticTable = StaticTable::new(TABLE_10_ENTRIES);
 static TABLE_10_ENTRIES: &[Invariant] = &[
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("text.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: TXT_1,
         path: Cow::Borrowed("text.div"),
         domain_resource: false,
@@ -529,35 +340,19 @@ static TABLE_10_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns`.
+/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage`.
 static TABLE_11: StaticTable = StaticTable::new(TABLE_11_ENTRIES);
 static TABLE_11_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("meta.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage`.
-static TABLE_12: StaticTable = StaticTable::new(TABLE_12_ENTRIES);
-static TABLE_12_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_15,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab`.
-static TABLE_13: StaticTable = StaticTable::new(TABLE_13_ENTRIES);
-static TABLE_13_ENTRIES: &[Invariant] = &[
+static TABLE_12: StaticTable = StaticTable::new(TABLE_12_ENTRIES);
+static TABLE_12_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_8,
         path: Cow::Borrowed(""),
@@ -570,16 +365,10 @@ static TABLE_13_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("meta.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note`.
-static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
-static TABLE_14_ENTRIES: &[Invariant] = &[
+static TABLE_13: StaticTable = StaticTable::new(TABLE_13_ENTRIES);
+static TABLE_13_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_10,
         path: Cow::Borrowed(""),
@@ -588,40 +377,18 @@ static TABLE_14_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference`.
-static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
-static TABLE_15_ENTRIES: &[Invariant] = &[
+static TABLE_14: StaticTable = StaticTable::new(TABLE_14_ENTRIES);
+static TABLE_14_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_6,
         path: Cow::Borrowed("content.attachment"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("content.attachment.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter`.
-static TABLE_16: StaticTable = StaticTable::new(TABLE_16_ENTRIES);
-static TABLE_16_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("meta.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference`.
-static TABLE_17: StaticTable = StaticTable::new(TABLE_17_ENTRIES);
-static TABLE_17_ENTRIES: &[Invariant] = &[
+static TABLE_15: StaticTable = StaticTable::new(TABLE_15_ENTRIES);
+static TABLE_15_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
@@ -629,26 +396,8 @@ static TABLE_17_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -660,8 +409,8 @@ static TABLE_17_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate`.
-static TABLE_18: StaticTable = StaticTable::new(TABLE_18_ENTRIES);
-static TABLE_18_ENTRIES: &[Invariant] = &[
+static TABLE_16: StaticTable = StaticTable::new(TABLE_16_ENTRIES);
+static TABLE_16_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
@@ -669,26 +418,8 @@ static TABLE_18_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -700,8 +431,8 @@ static TABLE_18_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization`.
-static TABLE_19: StaticTable = StaticTable::new(TABLE_19_ENTRIES);
-static TABLE_19_ENTRIES: &[Invariant] = &[
+static TABLE_17: StaticTable = StaticTable::new(TABLE_17_ENTRIES);
+static TABLE_17_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_5,
         path: Cow::Borrowed(""),
@@ -709,75 +440,29 @@ static TABLE_19_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
 ];
-/// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-location`.
-static TABLE_20: StaticTable = StaticTable::new(TABLE_20_ENTRIES);
-static TABLE_20_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense`.
-static TABLE_21: StaticTable = StaticTable::new(TABLE_21_ENTRIES);
-static TABLE_21_ENTRIES: &[Invariant] = &[
+static TABLE_18: StaticTable = StaticTable::new(TABLE_18_ENTRIES);
+static TABLE_18_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_20,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.doseAndRate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest`.
-static TABLE_22: StaticTable = StaticTable::new(TABLE_22_ENTRIES);
-static TABLE_22_ENTRIES: &[Invariant] = &[
+static TABLE_19: StaticTable = StaticTable::new(TABLE_19_ENTRIES);
+static TABLE_19_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_21,
         path: Cow::Borrowed(""),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.modifierExtension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("dosageInstruction.doseAndRate.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result`.
-static TABLE_23: StaticTable = StaticTable::new(TABLE_23_ENTRIES);
-static TABLE_23_ENTRIES: &[Invariant] = &[
+static TABLE_20: StaticTable = StaticTable::new(TABLE_20_ENTRIES);
+static TABLE_20_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -798,17 +483,11 @@ static TABLE_23_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab`.
-static TABLE_24: StaticTable = StaticTable::new(TABLE_24_ENTRIES);
-static TABLE_24_ENTRIES: &[Invariant] = &[
+static TABLE_21: StaticTable = StaticTable::new(TABLE_21_ENTRIES);
+static TABLE_21_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("meta.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -838,8 +517,8 @@ static TABLE_24_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment`.
-static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
-static TABLE_25_ENTRIES: &[Invariant] = &[
+static TABLE_22: StaticTable = StaticTable::new(TABLE_22_ENTRIES);
+static TABLE_22_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -860,8 +539,8 @@ static TABLE_25_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation`.
-static TABLE_26: StaticTable = StaticTable::new(TABLE_26_ENTRIES);
-static TABLE_26_ENTRIES: &[Invariant] = &[
+static TABLE_23: StaticTable = StaticTable::new(TABLE_23_ENTRIES);
+static TABLE_23_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_2,
         path: Cow::Borrowed(""),
@@ -870,14 +549,8 @@ static TABLE_26_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization`.
-static TABLE_27: StaticTable = StaticTable::new(TABLE_27_ENTRIES);
-static TABLE_27_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_24: StaticTable = StaticTable::new(TABLE_24_ENTRIES);
+static TABLE_24_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_16,
         path: Cow::Borrowed("identifier"),
@@ -902,62 +575,20 @@ static TABLE_27_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::Some(expression(SLICE_3)),
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient`.
-static TABLE_28: StaticTable = StaticTable::new(TABLE_28_ENTRIES);
-static TABLE_28_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
+static TABLE_25_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_6_2,
         path: Cow::Borrowed("name"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner`.
-static TABLE_29: StaticTable = StaticTable::new(TABLE_29_ENTRIES);
-static TABLE_29_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("identifier.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_26: StaticTable = StaticTable::new(TABLE_26_ENTRIES);
+static TABLE_26_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_16,
         path: Cow::Borrowed("identifier"),
@@ -970,28 +601,10 @@ static TABLE_29_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::Some(expression(SLICE_5)),
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("name.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("address.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole`.
-static TABLE_30: StaticTable = StaticTable::new(TABLE_30_ENTRIES);
-static TABLE_30_ENTRIES: &[Invariant] = &[
+static TABLE_27: StaticTable = StaticTable::new(TABLE_27_ENTRIES);
+static TABLE_27_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: PD_1,
         path: Cow::Borrowed(""),
@@ -1004,16 +617,10 @@ static TABLE_30_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("telecom.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure`.
-static TABLE_31: StaticTable = StaticTable::new(TABLE_31_ENTRIES);
-static TABLE_31_ENTRIES: &[Invariant] = &[
+static TABLE_28: StaticTable = StaticTable::new(TABLE_28_ENTRIES);
+static TABLE_28_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_7,
         path: Cow::Borrowed(""),
@@ -1022,14 +629,8 @@ static TABLE_31_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance`.
-static TABLE_32: StaticTable = StaticTable::new(TABLE_32_ENTRIES);
-static TABLE_32_ENTRIES: &[Invariant] = &[
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("target.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
+static TABLE_29: StaticTable = StaticTable::new(TABLE_29_ENTRIES);
+static TABLE_29_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: PROVENANCE_1,
         path: Cow::Borrowed("agent"),
@@ -1038,29 +639,11 @@ static TABLE_32_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry`.
-static TABLE_33: StaticTable = StaticTable::new(TABLE_33_ENTRIES);
-static TABLE_33_ENTRIES: &[Invariant] = &[
+static TABLE_30: StaticTable = StaticTable::new(TABLE_30_ENTRIES);
+static TABLE_30_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("code.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1071,27 +654,15 @@ static TABLE_33_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_3,
         path: Cow::Borrowed("component"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("component.value.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse`.
-static TABLE_34: StaticTable = StaticTable::new(TABLE_34_ENTRIES);
-static TABLE_34_ENTRIES: &[Invariant] = &[
+static TABLE_31: StaticTable = StaticTable::new(TABLE_31_ENTRIES);
+static TABLE_31_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: SDCQR_1,
         path: Cow::Borrowed(""),
@@ -1104,16 +675,10 @@ static TABLE_34_ENTRIES: &[Invariant] = &[
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("questionnaire.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson`.
-static TABLE_35: StaticTable = StaticTable::new(TABLE_35_ENTRIES);
-static TABLE_35_ENTRIES: &[Invariant] = &[
+static TABLE_32: StaticTable = StaticTable::new(TABLE_32_ENTRIES);
+static TABLE_32_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_14,
         path: Cow::Borrowed(""),
@@ -1122,8 +687,8 @@ static TABLE_35_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate`.
-static TABLE_36: StaticTable = StaticTable::new(TABLE_36_ENTRIES);
-static TABLE_36_ENTRIES: &[Invariant] = &[
+static TABLE_33: StaticTable = StaticTable::new(TABLE_33_ENTRIES);
+static TABLE_33_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
@@ -1131,26 +696,8 @@ static TABLE_36_ENTRIES: &[Invariant] = &[
         slice: ::std::option::Option::None,
     },
     Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
         rule: VS_1_2,
         path: Cow::Borrowed("effective"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("value.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1162,8 +709,8 @@ static TABLE_36_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus`.
-static TABLE_37: StaticTable = StaticTable::new(TABLE_37_ENTRIES);
-static TABLE_37_ENTRIES: &[Invariant] = &[
+static TABLE_34: StaticTable = StaticTable::new(TABLE_34_ENTRIES);
+static TABLE_34_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: US_CORE_24,
         path: Cow::Borrowed(""),
@@ -1178,23 +725,11 @@ static TABLE_37_ENTRIES: &[Invariant] = &[
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs`.
-static TABLE_38: StaticTable = StaticTable::new(TABLE_38_ENTRIES);
-static TABLE_38_ENTRIES: &[Invariant] = &[
+static TABLE_35: StaticTable = StaticTable::new(TABLE_35_ENTRIES);
+static TABLE_35_ENTRIES: &[Invariant] = &[
     Invariant {
         rule: VS_2,
         path: Cow::Borrowed(""),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.extension"),
-        domain_resource: false,
-        slice: ::std::option::Option::None,
-    },
-    Invariant {
-        rule: EXT_1,
-        path: Cow::Borrowed("category.coding.extension"),
         domain_resource: false,
         slice: ::std::option::Option::None,
     },
@@ -1268,20 +803,6 @@ const VS_2_NODES: &[Node<'static>] = &[
     call(Some(7), Function::Exists, &[]),
     binary(BinaryOp::Or, 6, 8),
     binary(BinaryOp::Implies, 4, 9),
-];
-/// `ext-1`: `extension.exists() != value.exists()`
-const EXT_1: Rule = Rule {
-    key: Cow::Borrowed("ext-1"),
-    severity: Severity::Error,
-    human: Cow::Borrowed("Must have either extensions or value[x], not both"),
-    expression: expression(EXT_1_NODES),
-};
-const EXT_1_NODES: &[Node<'static>] = &[
-    member(None, "extension"),
-    call(Some(0), Function::Exists, &[]),
-    member(None, "value"),
-    call(Some(2), Function::Exists, &[]),
-    binary(BinaryOp::NotEqual, 1, 3),
 ];
 /// `vs-1`: `($this as dateTime).toString().length() >= 8`
 const VS_1: Rule = Rule {
