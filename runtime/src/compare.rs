@@ -4,76 +4,33 @@
 
 use std::collections::BTreeMap;
 
-use jiter::{Jiter, Peek};
-
 use crate::error::Error;
+use crate::tree::Json;
 
-#[derive(Debug, PartialEq)]
-enum Node {
-    Null,
-    Bool(bool),
-    Number(String),
-    String(String),
-    Array(Vec<Node>),
-    Object(BTreeMap<String, Node>),
-}
-
-fn parse(json: &[u8]) -> Result<Node, Error> {
-    let mut jiter = Jiter::new(crate::strip_bom(json));
-    let node = node(&mut jiter).map_err(|e| Error::new("", format!("invalid JSON: {e}")))?;
-    jiter
-        .finish()
-        .map_err(|e| Error::new("", format!("invalid JSON: {e}")))?;
-    Ok(node)
-}
-
-fn node(jiter: &mut Jiter<'_>) -> Result<Node, jiter::JiterError> {
-    let peek = jiter.peek()?;
-    Ok(match peek {
-        Peek::Null => {
-            jiter.known_null()?;
-            Node::Null
-        }
-        Peek::True | Peek::False => Node::Bool(jiter.known_bool(peek)?),
-        Peek::String => Node::String(jiter.known_str()?.to_owned()),
-        Peek::Array => {
-            let mut items = Vec::new();
-            let mut more = jiter.known_array()?.is_some();
-            while more {
-                items.push(node(jiter)?);
-                more = jiter.array_step()?.is_some();
-            }
-            Node::Array(items)
-        }
-        Peek::Object => {
-            let mut map = BTreeMap::new();
-            let mut key = jiter.known_object()?.map(str::to_owned);
-            while let Some(name) = key {
-                let value = node(jiter)?;
-                map.insert(name, value);
-                key = jiter.next_key()?.map(str::to_owned);
-            }
-            Node::Object(map)
-        }
-        number => {
-            Node::Number(String::from_utf8_lossy(jiter.known_number_bytes(number)?).into_owned())
-        }
-    })
+fn parse(json: &[u8]) -> Result<Json, Error> {
+    Json::parse(json).map_err(|e| Error::new("", format!("invalid JSON: {e}")))
 }
 
 /// The FHIRPath-like location of the first difference between two JSON
 /// documents (`Patient.name[0].given`), or `None` when they are equal.
-/// `root` names the top (the resource type).
+/// `root` names the top (the resource type). Both are read as
+/// [`Json`] trees, under the same nesting limit as every read.
 pub fn first_difference(a: &[u8], b: &[u8], root: &str) -> Result<Option<String>, Error> {
     let (a, b) = (parse(a)?, parse(b)?);
     let mut path = root.to_owned();
     Ok(differ(&a, &b, &mut path).then_some(path))
 }
 
-fn differ(a: &Node, b: &Node, path: &mut String) -> bool {
+fn by_key(properties: &[(Box<str>, Json)]) -> BTreeMap<&str, &Json> {
+    properties.iter().map(|(k, v)| (&**k, v)).collect()
+}
+
+fn differ(a: &Json, b: &Json, path: &mut String) -> bool {
     match (a, b) {
-        (Node::Object(a), Node::Object(b)) => {
-            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        (Json::Object(a), Json::Object(b)) => {
+            let (a, b) = (by_key(a), by_key(b));
+            let keys: std::collections::BTreeSet<&str> =
+                a.keys().chain(b.keys()).copied().collect();
             for key in keys {
                 let mark = path.len();
                 path.push('.');
@@ -85,7 +42,7 @@ fn differ(a: &Node, b: &Node, path: &mut String) -> bool {
             }
             false
         }
-        (Node::Array(a), Node::Array(b)) => {
+        (Json::Array(a), Json::Array(b)) => {
             for i in 0..a.len().max(b.len()) {
                 let mark = path.len();
                 path.push_str(&format!("[{i}]"));

@@ -114,12 +114,13 @@ pub fn lenient(findings: Vec<Finding>, issues: &mut Vec<Issue>) -> Result<(), Er
 
 /// Constraints by table: a type name or a profile URL, built at run time
 /// (`fhirgen validate` reads them from the packages).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Invariants {
     tables: HashMap<String, Table>,
 }
 
 /// One table's constraints, indexed by the element they sit on.
+#[derive(Clone)]
 pub struct Table {
     invariants: Vec<Invariant>,
     /// Every element path with a constraint on it or below it, numbered.
@@ -359,14 +360,14 @@ fn check_document<'a>(
     if model.type_name(&resource) != "Bundle" {
         return;
     }
-    if depth >= crate::MAX_DEPTH {
+    if depth >= crate::limits::max_depth() {
         findings.push(Finding {
             key: String::new(),
             severity: None,
             path,
             message: format!(
                 "Bundles nested more than {} deep: the constraints of the inner ones are not checked",
-                crate::MAX_DEPTH
+                crate::limits::max_depth()
             ),
         });
         return;

@@ -7,14 +7,8 @@ use crate::object::{Choice, Empty, Object, ResourceType, Seen, required_missing}
 use crate::primitive::{Kind, Primitive, PrimitiveElement, PrimitiveValue};
 use crate::typed::{Elements, Node};
 
-/// How deep objects and arrays may nest in FHIR JSON read as a tree
-/// ([`crate::tree::Json`]), as the JSON parser allows. FHIR's deepest real
-/// structures (nested Questionnaire items, extensions in extensions) stay
-/// far below it.
-pub const MAX_DEPTH: usize = 200;
-
 /// What is wrong with JSON text, where, in words that say it: nesting
-/// beyond [`MAX_DEPTH`] and `\u` escapes of half a surrogate pair named as
+/// beyond the parser's limit and `\u` escapes of half a surrogate pair named as
 /// such rather than as a parser's internal state.
 pub fn describe_json_error(json: &[u8], error: &jiter::JsonErrorType, index: usize) -> String {
     use jiter::JsonErrorType as E;
@@ -26,9 +20,7 @@ pub fn describe_json_error(json: &[u8], error: &jiter::JsonErrorType, index: usi
             && matches!(w[2], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
     });
     let what = match error {
-        E::RecursionLimitExceeded => format!(
-            "objects and arrays nested deeper than {MAX_DEPTH} levels (no FHIR resource needs that many)"
-        ),
+        E::RecursionLimitExceeded => crate::limits::too_deep_message(crate::limits::max_depth()),
         E::LoneLeadingSurrogateInHexEscape | E::InvalidUnicodeCodePoint => {
             "a `\\u` escape of half a UTF-16 surrogate pair (a lone surrogate) is not a character"
                 .to_owned()
@@ -54,6 +46,10 @@ pub struct Reader<'j> {
     path: String,
     pub(crate) lenient: bool,
     pub(crate) issues: Vec<Issue>,
+    /// How many objects and arrays enclose the value being read, and how many
+    /// may ([`crate::limits`]).
+    depth: usize,
+    max_depth: usize,
     /// The codes the next primitive value must be one of, for a type known
     /// only from its shape (`crate::shape`); generated code enums carry them.
     pub(crate) bound_codes: Option<&'static crate::shape::BoundCodes>,
@@ -102,8 +98,66 @@ impl<'j> Reader<'j> {
             path: String::new(),
             lenient: false,
             issues: Vec::new(),
+            depth: 0,
+            max_depth: crate::limits::max_depth(),
             bound_codes: None,
         }
+    }
+
+    /// Sets how deep objects and arrays may nest for this reader (the
+    /// process-wide [`crate::limits::max_depth`] otherwise), at most
+    /// [`crate::limits::MAX_DEPTH_CEILING`].
+    pub fn max_depth(mut self, depth: usize) -> Self {
+        self.max_depth = depth.clamp(2, crate::limits::MAX_DEPTH_CEILING);
+        self
+    }
+
+    /// Enters an object or array: an error at its location when that nests
+    /// beyond the limit.
+    fn enter(&mut self) -> Result<(), Error> {
+        if self.depth >= self.max_depth {
+            return Err(self
+                .error(crate::limits::too_deep_message(self.max_depth))
+                .with_code(IssueCode::Structure));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// Skips the next value (an unknown property in a lenient read), its
+    /// nesting counted against the limit like any other.
+    fn skip_value(&mut self) -> Result<(), Error> {
+        let peek = self.jiter.peek();
+        let peek = self.at(peek)?;
+        if peek != Peek::Array && peek != Peek::Object {
+            let skipped = self.jiter.next_skip();
+            return self.at(skipped);
+        }
+        self.enter()?;
+        let skipped = self.skip_items(peek);
+        self.depth -= 1;
+        skipped
+    }
+
+    fn skip_items(&mut self, peek: Peek) -> Result<(), Error> {
+        if peek == Peek::Array {
+            let first = self.jiter.known_array();
+            let mut more = self.at(first)?.is_some();
+            while more {
+                self.skip_value()?;
+                let step = self.jiter.array_step();
+                more = self.at(step)?.is_some();
+            }
+        } else {
+            let first = self.jiter.known_object().map(|k| k.is_some());
+            let mut more = self.at(first)?;
+            while more {
+                self.skip_value()?;
+                let next = self.jiter.next_key().map(|k| k.is_some());
+                more = self.at(next)?;
+            }
+        }
+        Ok(())
     }
 
     /// Unknown properties are skipped and reported as issues instead of
@@ -248,14 +302,19 @@ impl<'j> Reader<'j> {
                 .error("an array must not be empty")
                 .with_code(IssueCode::Structure));
         }
+        self.enter()?;
         let mut index = 0;
-        while more {
-            item(self, index)?;
+        let mut read = Ok(());
+        while more && read.is_ok() {
+            read = item(self, index).and_then(|()| {
+                let step = self.jiter.array_step();
+                more = self.at(step)?.is_some();
+                Ok(())
+            });
             index += 1;
-            let step = self.jiter.array_step();
-            more = self.at(step)?.is_some();
         }
-        Ok(())
+        self.depth -= 1;
+        read
     }
 
     /// Reads a non-empty JSON array, calling `item` for each item.
@@ -365,6 +424,17 @@ impl<'j> Reader<'j> {
         object: &mut dyn Object,
         resource_type: Option<&str>,
     ) -> Result<(), Error> {
+        self.enter()?;
+        let read = self.object_body(object, resource_type);
+        self.depth -= 1;
+        read
+    }
+
+    fn object_body(
+        &mut self,
+        object: &mut dyn Object,
+        resource_type: Option<&str>,
+    ) -> Result<(), Error> {
         let peek = self.jiter.peek();
         if self.at(peek)? != Peek::Object {
             return Err(self
@@ -404,8 +474,7 @@ impl<'j> Reader<'j> {
                             self.error(format!("unknown property `{name}` skipped"))
                                 .with_code(IssueCode::Structure),
                         );
-                        let skipped = self.jiter.next_skip();
-                        self.at(skipped)?;
+                        self.skip_value()?;
                     }
                     None => {
                         return Err(self

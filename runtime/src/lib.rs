@@ -14,6 +14,7 @@ mod error;
 pub mod fhirpath;
 pub mod invariants;
 mod json;
+pub mod limits;
 mod narrative;
 mod object;
 mod owned;
@@ -31,9 +32,7 @@ pub use builder::{Missing, Set, from_pattern};
 pub use codes::{CodeEnum, CodeValue};
 pub use compare::first_difference;
 pub use error::{Error, Issue, IssueCode, Problem};
-pub use json::{
-    AnyResource, MAX_DEPTH, Reader, ResourceSlot, Writer, describe_json_error, strip_bom,
-};
+pub use json::{AnyResource, Reader, ResourceSlot, Writer, describe_json_error, strip_bom};
 pub use object::{Choice, Empty, Object, ResourceType, Seen};
 pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, MAX_STRING_BYTES, Primitive, PrimitiveElement, PrimitiveValue};

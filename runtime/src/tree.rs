@@ -6,8 +6,6 @@ use std::fmt::Write as _;
 
 use jiter::{Jiter, Peek};
 
-use crate::json::MAX_DEPTH;
-
 /// A JSON value; objects keep their properties in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -38,8 +36,10 @@ impl Json {
         let peek = jiter.peek().map_err(|e| describe(&jiter, e))?;
         let value = read(&mut jiter, peek, 0).map_err(|e| match e {
             TreeError::Json(e) => describe(&jiter, e),
-            TreeError::Deep => format!(
-                "objects and arrays nested deeper than {MAX_DEPTH} levels (no FHIR resource needs that many)"
+            TreeError::Deep(steps) => format!(
+                "{} at {}",
+                crate::limits::too_deep_message(crate::limits::max_depth()),
+                location(&steps)
             ),
         })?;
         jiter.finish().map_err(|e| describe(&jiter, e))?;
@@ -61,6 +61,35 @@ impl Json {
         match self {
             Json::String(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The value as the profile checker ([`crate::check`]) reads it, strings
+    /// borrowed: integers that fit `i64` as `Int`, other numbers as `Float`
+    /// (their exact text stays here, for the reads that need it). Made from
+    /// the tree, so that it takes what the tree takes (any number, the same
+    /// nesting limit) and every command gives one verdict.
+    pub fn to_value(&self) -> jiter::JsonValue<'_> {
+        use jiter::JsonValue;
+        use std::borrow::Cow;
+        use std::sync::Arc;
+        match self {
+            Json::Null => JsonValue::Null,
+            Json::Bool(b) => JsonValue::Bool(*b),
+            Json::Number(n) => match n.parse::<i64>() {
+                Ok(int) => JsonValue::Int(int),
+                Err(_) => JsonValue::Float(n.parse::<f64>().unwrap_or(f64::NAN)),
+            },
+            Json::String(s) => JsonValue::Str(Cow::Borrowed(s)),
+            Json::Array(items) => {
+                JsonValue::Array(Arc::new(items.iter().map(Json::to_value).collect()))
+            }
+            Json::Object(properties) => JsonValue::Object(Arc::new(
+                properties
+                    .iter()
+                    .map(|(k, v)| (Cow::Borrowed(&**k), v.to_value()))
+                    .collect(),
+            )),
         }
     }
 
@@ -118,7 +147,46 @@ pub fn write_string(s: &str, out: &mut String) {
 
 enum TreeError {
     Json(jiter::JiterError),
-    Deep,
+    /// Nesting beyond the limit, with the steps from the top to where it
+    /// happened, innermost first.
+    Deep(Vec<Step>),
+}
+
+enum Step {
+    Key(Box<str>),
+    Index(usize),
+}
+
+impl TreeError {
+    fn inside(self, step: Step) -> Self {
+        match self {
+            TreeError::Deep(mut steps) => {
+                steps.push(step);
+                TreeError::Deep(steps)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The FHIRPath-like location of `steps` (outermost last), from the
+/// resource type when the top object names one: `Patient.extension[0].url`.
+fn location(steps: &[Step]) -> String {
+    let mut path = String::new();
+    for step in steps.iter().rev() {
+        match step {
+            Step::Key(key) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key.strip_prefix('_').unwrap_or(key));
+            }
+            Step::Index(index) => {
+                let _ = write!(path, "[{index}]");
+            }
+        }
+    }
+    path
 }
 
 impl From<jiter::JiterError> for TreeError {
@@ -127,10 +195,8 @@ impl From<jiter::JiterError> for TreeError {
     }
 }
 
+/// Reads the value `peek` starts; `depth` objects and arrays enclose it.
 fn read(jiter: &mut Jiter<'_>, peek: Peek, depth: usize) -> Result<Json, TreeError> {
-    if depth > MAX_DEPTH {
-        return Err(TreeError::Deep);
-    }
     Ok(match peek {
         Peek::Null => {
             jiter.known_null()?;
@@ -138,21 +204,37 @@ fn read(jiter: &mut Jiter<'_>, peek: Peek, depth: usize) -> Result<Json, TreeErr
         }
         Peek::True | Peek::False => Json::Bool(jiter.known_bool(peek)?),
         Peek::String => Json::String(jiter.known_str()?.into()),
+        Peek::Array | Peek::Object if depth >= crate::limits::max_depth() => {
+            return Err(TreeError::Deep(Vec::new()));
+        }
         Peek::Array => {
             let mut items = Vec::new();
             let mut next = jiter.known_array()?;
             while let Some(peek) = next {
-                items.push(read(jiter, peek, depth + 1)?);
+                let item =
+                    read(jiter, peek, depth + 1).map_err(|e| e.inside(Step::Index(items.len())))?;
+                items.push(item);
                 next = jiter.array_step()?;
             }
             Json::Array(items)
         }
         Peek::Object => {
-            let mut properties = Vec::new();
+            let mut properties: Vec<(Box<str>, Json)> = Vec::new();
             let mut key = jiter.known_object()?.map(Box::<str>::from);
             while let Some(k) = key {
                 let peek = jiter.peek()?;
-                properties.push((k, read(jiter, peek, depth + 1)?));
+                let value = match read(jiter, peek, depth + 1) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        let e = e.inside(Step::Key(k));
+                        let named = properties.iter().find(|(k, _)| &**k == "resourceType");
+                        return Err(match (depth, named) {
+                            (0, Some((_, Json::String(name)))) => e.inside(Step::Key(name.clone())),
+                            _ => e,
+                        });
+                    }
+                };
+                properties.push((k, value));
                 key = jiter.next_key()?.map(Box::<str>::from);
             }
             Json::Object(properties)

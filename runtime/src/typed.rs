@@ -330,7 +330,7 @@ impl<'a> Typed<'a> {
                 if std::ptr::addr_eq(*x as *const dyn Object, *y as *const dyn Object) {
                     return true;
                 }
-                if x.type_code() != y.type_code() || depth > crate::MAX_DEPTH {
+                if x.type_code() != y.type_code() || depth > crate::limits::max_depth() {
                     return false;
                 }
                 self.same_children(a, b, depth)

@@ -10,9 +10,6 @@ use crate::Kind;
 use crate::shape::{ElementKind, Shapes, TypeShape};
 use crate::tree::Json;
 
-/// How deep XML elements may nest.
-const MAX_DEPTH: usize = crate::json::MAX_DEPTH;
-
 struct XmlElement {
     name: String,
     attributes: Vec<(String, String)>,
@@ -54,9 +51,12 @@ fn parse(xml: &str) -> Result<XmlElement, String> {
             .read_event()
             .map_err(|e| format!("not XML: {e} at {}", at(&reader)))?;
         match event {
-            Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
+            Event::Start(e) | Event::Empty(e) if stack.len() >= crate::limits::max_depth() => {
                 let _ = e;
-                return Err(format!("XML nested deeper than {MAX_DEPTH} levels"));
+                return Err(format!(
+                    "XML nested deeper than {} levels",
+                    crate::limits::max_depth()
+                ));
             }
             Event::Start(e) => {
                 let mut element = element(&e)?;

@@ -5,8 +5,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::ExitCode;
 
 use fhir_r4::Resource;
+use fhirgen_runtime::tree::Json;
 use serde_json::json;
-use serde_json::value::RawValue;
 
 use super::CommandResult;
 
@@ -114,18 +114,36 @@ pub fn roundtrip(package: Option<&str>, files: &[std::path::PathBuf]) -> Command
     })
 }
 
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Header {
+/// What a line says of a resource: its type, id and (a Bundle's) entries'
+/// resources, from the tree (which takes what the typed read takes: the
+/// same nesting limit, any number).
+#[derive(Default)]
+struct Header<'t> {
     resource_type: Option<String>,
     id: Option<String>,
-    #[serde(default)]
-    entry: Vec<Entry>,
+    entry: Vec<Option<&'t Json>>,
 }
 
-#[derive(serde::Deserialize)]
-struct Entry {
-    resource: Option<Box<RawValue>>,
+impl<'t> Header<'t> {
+    fn of(tree: &'t Json) -> Self {
+        let text = |key: &str| tree.get(key).and_then(Json::as_str).map(str::to_owned);
+        let entry = match tree.get("entry") {
+            Some(Json::Array(entries)) => entries.iter().map(|e| e.get("resource")).collect(),
+            _ => Vec::new(),
+        };
+        Header {
+            resource_type: text("resourceType"),
+            id: text("id"),
+            entry,
+        }
+    }
+}
+
+/// The text of a resource held in a tree.
+fn text_of(resource: &Json) -> String {
+    let mut text = String::new();
+    resource.write(&mut text);
+    text
 }
 
 /// `Bundle.entry[3].resource.name` -> 3.
@@ -146,24 +164,15 @@ fn check(
     out: &mut impl Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
     tally.resources += 1;
-    let header: Header = serde_json::from_slice(bytes).unwrap_or(Header {
-        resource_type: None,
-        id: None,
-        entry: Vec::new(),
-    });
+    let tree = Json::parse(bytes).ok();
+    let header = tree.as_ref().map(Header::of).unwrap_or_default();
     // Profile types hold one resource each: a Bundle's entries go through
     // them one by one (the Bundle itself through the base types).
     if types.profiles && header.resource_type.as_deref() == Some("Bundle") {
         for (index, item) in header.entry.iter().enumerate() {
-            if let Some(resource) = &item.resource {
-                check(
-                    types,
-                    file,
-                    Some(index),
-                    resource.get().as_bytes(),
-                    tally,
-                    out,
-                )?;
+            if let Some(resource) = item {
+                let text = text_of(resource);
+                check(types, file, Some(index), text.as_bytes(), tally, out)?;
             }
         }
     }
@@ -194,9 +203,8 @@ fn check(
     if let Some(index) = entry.or(inner) {
         line["entry"] = json!(index);
     }
-    if let Some(resource) = inner.and_then(|i| header.entry.get(i)?.resource.as_ref())
-        && let Ok(entry_header) = serde_json::from_str::<Header>(resource.get())
-    {
+    if let Some(resource) = inner.and_then(|i| *header.entry.get(i)?) {
+        let entry_header = Header::of(resource);
         described = (entry_header.resource_type, entry_header.id);
     }
     line["resourceType"] = json!(described.0);
