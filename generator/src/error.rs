@@ -20,6 +20,9 @@ pub enum Error {
     #[error("{}: not a valid FHIR package archive (gzip-compressed tar): {detail}", archive.display())]
     CorruptArchive { archive: PathBuf, detail: String },
 
+    #[error("{}: archive too large: {detail}", archive.display())]
+    ArchiveTooLarge { archive: PathBuf, detail: String },
+
     #[error("{}: refusing archive entry `{entry}`: {reason}", archive.display())]
     UnsafeArchiveEntry {
         archive: PathBuf,

@@ -68,7 +68,11 @@ fn corrupt_gzip() {
         "{stderr}"
     );
 
-    // `packages` lists what it can and reports the broken archive.
+    // `packages` lists the good packages beside it and reports the broken
+    // archive (and one whose entry claims 10 GiB), each once.
+    write_archive(dir.path(), "good", tgz(&[manifest("good", "1.0.0", &[])]));
+    write_archive(dir.path(), "zgood", tgz(&[manifest("zgood", "1.0.0", &[])]));
+    write_archive(dir.path(), "huge", huge_claim());
     let mut command = fhirgen(&dir.path().join("cache"));
     command
         .args(["packages", "--offline", "--packages"])
@@ -76,10 +80,47 @@ fn corrupt_gzip() {
     let output = run(&mut command);
     assert_eq!(output.code, 1);
     assert!(
-        output.stderr.contains("broken-1.0.0.tgz"),
+        output.stdout.contains("good@1.0.0") && output.stdout.contains("zgood@1.0.0"),
         "{}",
-        output.stderr
+        output.stdout
     );
+    let errors: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", output.stderr);
+    assert!(errors[0].contains("broken-1.0.0.tgz: not a valid FHIR package archive"));
+    assert!(
+        errors[1].contains(
+            "huge-1.0.0.tgz: archive too large: entry `package/huge.json` claims 10737418240 bytes"
+        ),
+        "{}",
+        errors[1]
+    );
+}
+
+/// A package whose second entry's header claims 10 GiB (the archive is a
+/// few hundred bytes).
+fn huge_claim() -> Vec<u8> {
+    use std::io::Write;
+    let mut tar = Vec::new();
+    for (path, size, data) in [
+        ("package/package.json", 2, &b"{}"[..]),
+        ("package/huge.json", 10u64 << 30, &[b' '; 512][..]),
+    ] {
+        let mut header = tar::Header::new_gnu();
+        header.set_path(path).unwrap();
+        header.set_size(size);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.extend_from_slice(header.as_bytes());
+        tar.extend_from_slice(data);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gzip.write_all(&tar).unwrap();
+    gzip.finish().unwrap()
 }
 
 #[test]

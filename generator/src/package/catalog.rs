@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Package, PackageId, compare_versions, version_matches};
+use super::{ArchiveLimits, Package, PackageId, compare_versions, version_matches};
 use crate::error::{Error, Result};
 
 /// The environment variable that names the folder of package archives.
@@ -38,8 +38,13 @@ impl PackageSource {
     }
 
     pub fn load(&self) -> Result<Package> {
+        self.load_within(&ArchiveLimits::default())
+    }
+
+    /// Loads the package, an archive within `limits`.
+    pub fn load_within(&self, limits: &ArchiveLimits) -> Result<Package> {
         match self {
-            PackageSource::Archive(path) => Package::from_archive(path),
+            PackageSource::Archive(path) => Package::from_archive_within(path, limits),
             PackageSource::Folder(path) => Package::from_folder(path),
         }
     }
@@ -78,11 +83,19 @@ struct Place {
 pub struct Catalog {
     places: Vec<Place>,
     searched: Vec<PathBuf>,
+    archive_limits: ArchiveLimits,
 }
 
 impl Catalog {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How much each package archive may unpack to (the defaults of
+    /// [`ArchiveLimits`] otherwise); an archive over them fails to load,
+    /// with an error that names it.
+    pub fn set_archive_limits(&mut self, limits: ArchiveLimits) {
+        self.archive_limits = limits;
     }
 
     /// Adds the packages at `path`: an archive, an unpacked package, or a folder
@@ -185,7 +198,7 @@ impl Catalog {
         if let Some(package) = &self.places[i].loaded {
             return Ok(package.clone());
         }
-        let package = Arc::new(self.places[i].source.load()?);
+        let package = Arc::new(self.places[i].source.load_within(&self.archive_limits)?);
         self.places[i].guess = Some(package.id().clone());
         self.places[i].loaded = Some(package.clone());
         Ok(package)

@@ -19,7 +19,10 @@ use std::sync::{Arc, OnceLock};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-pub use archive::{FileMap, read_archive, read_archive_file};
+pub use archive::{
+    ArchiveLimits, FileMap, read_archive, read_archive_file, read_archive_file_within,
+    read_archive_from,
+};
 pub use catalog::{Catalog, PACKAGES_ENV, PackageSource, packages_folder};
 pub use id::{PackageId, ParsePackageIdError, compare_versions, version_matches};
 pub use manifest::{Index, IndexEntry, Manifest, ResourceCounts};
@@ -81,7 +84,12 @@ const EXAMPLE_FOLDER: &str = "example/";
 impl Package {
     /// Loads a package from a `.tgz` file.
     pub fn from_archive(path: &Path) -> Result<Self> {
-        let files = read_archive_file(path)?;
+        Self::from_archive_within(path, &ArchiveLimits::default())
+    }
+
+    /// Loads a package from a `.tgz` file that may unpack to no more than `limits`.
+    pub fn from_archive_within(path: &Path, limits: &ArchiveLimits) -> Result<Self> {
+        let files = read_archive_file_within(path, limits)?;
         Self::from_files(files, path)
     }
 
