@@ -1,7 +1,8 @@
-//! `fhirgen validate` over a bulk-data NDJSON file of 100 000 US Core 6.1.0
-//! resources (the package's examples, over and over): time, throughput and
-//! the peak memory of the process, which stays bounded by the longest line,
-//! not the file.
+//! `fhirgen validate` over a bulk-data NDJSON file of 200 000 US Core 6.1.0
+//! resources (the package's examples, over and over), with 1 thread, then 2,
+//! up to every core (`--jobs`): time, resources per second, the speed-up
+//! over one thread, and the peak memory of the process, which stays bounded
+//! by the longest line times the lines in flight, not the file.
 //!
 //! `cargo bench -p fhirgen --bench validate_ndjson` (a few hundred MB of
 //! scratch disk; `VALIDATE_LINES=N` for another count).
@@ -17,7 +18,7 @@ fn main() {
     let lines: usize = std::env::var("VALIDATE_LINES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(200_000);
 
     // The examples that are valid, compact, one per line, Bundles as entries.
     let archive = packages.join("hl7.fhir.us.core-6.1.0.tgz");
@@ -48,17 +49,45 @@ fn main() {
     out.flush().unwrap();
     drop(out);
 
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "fhirgen validate, {lines} NDJSON lines ({:.0} MB, longest line {} kB), {cores} cores:",
+        bytes as f64 / 1e6,
+        longest / 1000,
+    );
+    let mut one_thread = None;
+    for jobs in 1..=cores.max(2) {
+        let (elapsed, peak_kb, summary, valid) = run(&packages, &file, jobs);
+        let per_second = lines as f64 / elapsed;
+        let speed_up = per_second / *one_thread.get_or_insert(per_second);
+        println!(
+            "  --jobs {jobs}: {elapsed:.1} s, {:.1} MB/s, {per_second:.0} resources/s ({speed_up:.2}x), \
+             peak RSS {:.0} MB ({}; {})",
+            bytes as f64 / 1e6 / elapsed,
+            peak_kb as f64 / 1024.0,
+            if valid { "all valid" } else { "NOT all valid" },
+            summary,
+        );
+    }
+    std::fs::remove_dir_all(&scratch).unwrap();
+}
+
+/// Runs `fhirgen validate --jobs N` on `file`: seconds, peak resident memory
+/// (kB), its summary line, and whether it found everything valid.
+fn run(packages: &Path, file: &Path, jobs: usize) -> (f64, u64, String, bool) {
     let start = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_fhirgen"))
         .args([
             "validate",
             "--offline",
+            "--jobs",
+            &jobs.to_string(),
             "--package",
             "hl7.fhir.us.core@6.1.0",
             "--packages",
         ])
-        .arg(&packages)
-        .arg(&file)
+        .arg(packages)
+        .arg(file)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -87,21 +116,6 @@ fn main() {
     if let Some(mut stderr) = child.stderr.take() {
         std::io::Read::read_to_string(&mut stderr, &mut summary).unwrap();
     }
-    std::fs::remove_dir_all(&scratch).unwrap();
-    println!("{}", summary.lines().last().unwrap_or_default());
-    println!(
-        "fhirgen validate, {lines} NDJSON lines ({:.0} MB, longest line {} kB): {:.1} s, \
-         {:.1} MB/s, {:.0} resources/s, peak RSS {:.0} MB ({})",
-        bytes as f64 / 1e6,
-        longest / 1000,
-        elapsed,
-        bytes as f64 / 1e6 / elapsed,
-        lines as f64 / elapsed,
-        peak_kb as f64 / 1024.0,
-        if status.success() {
-            "all valid"
-        } else {
-            "NOT all valid"
-        },
-    );
+    let summary = summary.lines().last().unwrap_or_default().to_owned();
+    (elapsed, peak_kb, summary, status.success())
 }

@@ -868,6 +868,82 @@ fn validate_reports_each_resource_with_an_operation_outcome() {
 /// the package (no generated crate): a code outside a required value set is
 /// an error at its FHIRPath, and `--lenient` makes it a warning, as a lenient
 /// read of the generated types does.
+/// NDJSON is checked on every thread asked for, a wave of lines at a time:
+/// the output is the one thread's, line for line, in input order (a broken
+/// line and a blank one among them).
+#[test]
+fn validate_checks_ndjson_on_every_thread_in_input_order() {
+    let files =
+        fhirgen::package::read_archive_file(&shared_packages().join("hl7.fhir.us.core-6.1.0.tgz"))
+            .unwrap();
+    let mut lines = Vec::new();
+    for (name, bytes) in &files {
+        if name.starts_with("example/") && name.ends_with(".json") {
+            let value: Value = serde_json::from_slice(bytes).unwrap();
+            if value["resourceType"] != "Bundle" {
+                lines.push(value.to_string());
+            }
+        }
+    }
+    // Over two waves of three threads (256 lines each per wave).
+    let mut ndjson = String::new();
+    for round in 0..5 {
+        for line in &lines {
+            ndjson.push_str(line);
+            ndjson.push('\n');
+        }
+        if round == 2 {
+            ndjson.push_str("{\"resourceType\": \"Patient\", \"gender\": 1}\n\n{broken\n");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("examples.ndjson");
+    std::fs::write(&path, &ndjson).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let validate = |jobs: &str| {
+        let mut command = fhirgen(cache.path());
+        command
+            .args([
+                "validate",
+                "--offline",
+                "--jobs",
+                jobs,
+                "--package",
+                "hl7.fhir.us.core@6.1.0",
+                "--packages",
+            ])
+            .arg(shared_packages())
+            .arg(&path);
+        run(&mut command)
+    };
+    let one = validate("1");
+    let three = validate("3");
+    assert_eq!(one.code, 2, "{}", one.stderr);
+    assert_eq!(three.code, one.code);
+    assert_eq!(three.stdout, one.stdout);
+    assert_eq!(three.stderr, one.stderr);
+    let numbers: Vec<u64> = one
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["entry"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(numbers.len(), lines.len() * 5 + 1);
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "in input order");
+    assert!(
+        one.stderr.contains(&format!(
+            "error: {} (entry {}): not JSON",
+            path.display(),
+            lines.len() * 3 + 3
+        )),
+        "{}",
+        one.stderr
+    );
+}
+
 #[test]
 fn validate_checks_required_bindings_from_the_package() {
     let dir = tempfile::tempdir().unwrap();

@@ -124,6 +124,9 @@ enum Command {
         /// Report unknown properties as warnings instead of errors
         #[arg(long)]
         lenient: bool,
+        /// Threads that check the lines of .ndjson files, output kept in input order [default: all cores]
+        #[arg(long, value_name = "N")]
+        jobs: Option<std::num::NonZeroUsize>,
         /// Files: one resource, a Bundle (each entry on its own), or .ndjson (each line); a folder: its .json and .ndjson files
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
@@ -199,6 +202,7 @@ pub fn main() -> ExitCode {
             package,
             profile,
             lenient,
+            jobs,
             files,
         } => validate::validate_files(
             &sources,
@@ -207,6 +211,7 @@ pub fn main() -> ExitCode {
                 profile: profile.as_deref(),
                 lenient,
                 files: &files,
+                jobs: jobs.map(std::num::NonZeroUsize::get),
             },
         ),
         Command::Fhirpath {

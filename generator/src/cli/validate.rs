@@ -1,8 +1,11 @@
 //! `fhirgen validate`: check resources against the profiles of a package.
 
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fhirgen::conformance::StructureDefinition;
 use fhirgen::constraints::Note;
@@ -15,7 +18,6 @@ use fhirgen_runtime::invariants::{self, Invariants};
 use fhirgen_runtime::shape::Shapes;
 use fhirgen_runtime::tree::Json;
 use jiter::JsonValue;
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::sources::Sources;
@@ -26,6 +28,8 @@ pub struct Options<'a> {
     pub profile: Option<&'a str>,
     pub lenient: bool,
     pub files: &'a [PathBuf],
+    /// Threads that check NDJSON lines; all cores when `None`.
+    pub jobs: Option<usize>,
 }
 
 #[derive(Default)]
@@ -33,6 +37,33 @@ struct Tally {
     resources: usize,
     invalid: usize,
     input_errors: usize,
+}
+
+impl Tally {
+    fn add(&mut self, other: &Tally) {
+        self.resources += other.resources;
+        self.invalid += other.invalid;
+        self.input_errors += other.input_errors;
+    }
+}
+
+/// NDJSON lines each thread takes at a time, and held in memory per thread
+/// at most (a wave): memory stays bounded by the longest lines, whatever
+/// the input's length.
+const LINES_PER_TAKE: usize = 16;
+const LINES_PER_THREAD: usize = 256;
+
+/// The stack of each checking thread: what the deepest input the nesting
+/// limit lets through needs in an unoptimised build, with room to spare.
+const THREAD_STACK: usize = 16 << 20;
+
+/// What checking one NDJSON line gives: its output line, its error message,
+/// its counts; written in input order.
+#[derive(Default)]
+struct Checked {
+    out: Vec<u8>,
+    err: String,
+    tally: Tally,
 }
 
 /// One issue of the outcome.
@@ -58,6 +89,9 @@ struct Validator<'s> {
     /// `--profile`: its URL and the type it constrains.
     profile: Option<(String, String)>,
     lenient: bool,
+    /// The profiles whose unchecked constraints were said (threads share it:
+    /// each is said once).
+    noted: &'s Mutex<HashSet<String>>,
 }
 
 pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult {
@@ -82,70 +116,42 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
     let shapes = fhirgen::shapes::base_shapes(&set, &core)?;
     let (invariants, notes) = fhirgen::constraints::base_invariants(&set, &core, shapes)?;
     print_notes(&core.to_string(), &notes);
-    let mut validator = Validator {
+    let noted = Mutex::new(HashSet::new());
+    let validator = |invariants: Invariants| Validator {
         set: &set,
         shapes,
         invariants,
         value_sets: ValueSetCodes::new(&set),
         package: options.package,
         builder: RulesBuilder::new(&set),
-        profile,
+        profile: profile.clone(),
         lenient: options.lenient,
+        noted: &noted,
     };
+    let jobs = options
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let mut validators: Vec<Validator<'_>> =
+        (1..jobs).map(|_| validator(invariants.clone())).collect();
+    validators.insert(0, validator(invariants));
     let mut tally = Tally::default();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for file in &super::input_files(options.files)? {
         let label = file.display().to_string();
         if file.extension().is_some_and(|e| e == "ndjson") {
-            let handle = match std::fs::File::open(file) {
-                Ok(handle) => handle,
+            match std::fs::File::open(file) {
+                Ok(handle) => validate_lines(
+                    &mut validators,
+                    &label,
+                    BufReader::new(handle),
+                    &mut tally,
+                    &mut out,
+                )?,
                 Err(e) => {
                     eprintln!("error: {label}: {e}");
                     tally.input_errors += 1;
-                    continue;
-                }
-            };
-            // One line at a time: memory stays bounded by the longest line.
-            for (number, line) in BufReader::new(handle).lines().enumerate() {
-                match line {
-                    Ok(line) if line.trim().is_empty() => {}
-                    Ok(line) => {
-                        let bytes = fhirgen_runtime::strip_bom(line.as_bytes());
-                        match (JsonValue::parse(bytes, false), Json::parse(bytes)) {
-                            (Ok(value), Ok(tree)) => validator.one(
-                                &label,
-                                Some(number + 1),
-                                line.as_bytes(),
-                                &value,
-                                None,
-                                (&tree, &tree),
-                                &mut tally,
-                                &mut out,
-                            )?,
-                            (Err(e), _) => {
-                                eprintln!(
-                                    "error: {label} (entry {}): {}",
-                                    number + 1,
-                                    fhirgen_runtime::describe_json_error(
-                                        bytes,
-                                        &e.error_type,
-                                        e.index
-                                    )
-                                );
-                                tally.input_errors += 1;
-                            }
-                            (_, Err(e)) => {
-                                eprintln!("error: {label} (entry {}): {e}", number + 1);
-                                tally.input_errors += 1;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        eprintln!("error: {label}: line {}: {e}", number + 1);
-                        tally.input_errors += 1;
-                        break;
-                    }
                 }
             }
         } else {
@@ -158,7 +164,7 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
                 }
             };
             let bytes = fhirgen_runtime::strip_bom(&bytes);
-            validator.file(&label, bytes, &mut tally, &mut out)?;
+            validators[0].file(&label, bytes, &mut tally, &mut out)?;
         }
     }
     eprintln!(
@@ -182,7 +188,133 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
     })
 }
 
+/// The lines of an NDJSON file, each a resource, checked by every validator
+/// (one thread each) and written in input order. Lines are read a wave at a
+/// time (`LINES_PER_THREAD` per thread), so memory stays bounded.
+fn validate_lines(
+    validators: &mut [Validator<'_>],
+    label: &str,
+    input: impl BufRead,
+    tally: &mut Tally,
+    out: &mut impl Write,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let wave_size = validators.len() * LINES_PER_THREAD;
+    let mut lines = input.lines().enumerate();
+    loop {
+        let mut wave: Vec<(usize, String)> = Vec::with_capacity(wave_size);
+        let mut read_error = None;
+        let mut more = true;
+        while wave.len() < wave_size {
+            match lines.next() {
+                Some((_, Ok(line))) if line.trim().is_empty() => {}
+                Some((number, Ok(line))) => wave.push((number + 1, line)),
+                Some((number, Err(e))) => {
+                    read_error = Some(format!("error: {label}: line {}: {e}", number + 1));
+                    break;
+                }
+                None => {
+                    more = false;
+                    break;
+                }
+            }
+        }
+        for checked in check_wave(validators, label, &wave) {
+            out.write_all(&checked.out)?;
+            eprint!("{}", checked.err);
+            tally.add(&checked.tally);
+        }
+        if let Some(error) = read_error {
+            eprintln!("{error}");
+            tally.input_errors += 1;
+            return Ok(());
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+/// Checks a wave of lines on one thread per validator, each taking
+/// `LINES_PER_TAKE` lines at a time; the results in the wave's order.
+fn check_wave(
+    validators: &mut [Validator<'_>],
+    label: &str,
+    wave: &[(usize, String)],
+) -> Vec<Checked> {
+    if validators.len() == 1 || wave.len() <= LINES_PER_TAKE {
+        return wave
+            .iter()
+            .map(|(number, line)| validators[0].line(label, *number, line))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Checked)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = validators
+            .iter_mut()
+            .map(|validator| {
+                let next = &next;
+                std::thread::Builder::new()
+                    .stack_size(THREAD_STACK)
+                    .spawn_scoped(scope, move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let start = next.fetch_add(LINES_PER_TAKE, Ordering::Relaxed);
+                            if start >= wave.len() {
+                                return mine;
+                            }
+                            for (index, (number, line)) in
+                                wave.iter().enumerate().skip(start).take(LINES_PER_TAKE)
+                            {
+                                mine.push((index, validator.line(label, *number, line)));
+                            }
+                        }
+                    })
+                    .expect("a thread to check lines")
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, checked)| checked).collect()
+}
+
 impl Validator<'_> {
+    /// One NDJSON line (line `number` of `label`): its output line or error.
+    fn line(&mut self, label: &str, number: usize, line: &str) -> Checked {
+        let mut checked = Checked::default();
+        let bytes = fhirgen_runtime::strip_bom(line.as_bytes());
+        match Json::parse(bytes) {
+            Ok(tree) => {
+                let written = self.one(
+                    label,
+                    Some(number),
+                    bytes,
+                    &tree.to_value(),
+                    None,
+                    (&tree, &tree),
+                    &mut checked.tally,
+                    &mut checked.out,
+                );
+                if let Err(e) = written {
+                    checked.err = format!("error: {label} (entry {number}): {e}\n");
+                    checked.tally.input_errors += 1;
+                }
+            }
+            Err(e) => {
+                checked.err = format!("error: {label} (entry {number}): {e}\n");
+                checked.tally.input_errors += 1;
+            }
+        }
+        checked
+    }
+
     /// The profiles to check a resource against: those of its `meta.profile`
     /// that the package set defines (`|version` included), else `--profile`,
     /// else the base type; and those it names that the set does not define.
@@ -229,7 +361,14 @@ impl Validator<'_> {
             return false;
         };
         let (table, notes) = fhirgen::constraints::table_of(&definition, self.shapes);
-        print_notes(&definition.url, &notes);
+        let first = self
+            .noted
+            .lock()
+            .map(|mut noted| noted.insert(definition.url.clone()))
+            .unwrap_or(true);
+        if first {
+            print_notes(&definition.url, &notes);
+        }
         self.invariants.insert(profile, table);
         true
     }
@@ -258,22 +397,15 @@ impl Validator<'_> {
         tally: &mut Tally,
         out: &mut impl Write,
     ) -> Result<(), Box<dyn std::error::Error>> {
-        let (value, tree) = match (JsonValue::parse(bytes, false), Json::parse(bytes)) {
-            (Ok(value), Ok(tree)) => (value, tree),
-            (Err(e), _) => {
-                eprintln!(
-                    "error: {file}: {}",
-                    fhirgen_runtime::describe_json_error(bytes, &e.error_type, e.index)
-                );
-                tally.input_errors += 1;
-                return Ok(());
-            }
-            (_, Err(e)) => {
+        let tree = match Json::parse(bytes) {
+            Ok(tree) => tree,
+            Err(e) => {
                 eprintln!("error: {file}: {e}");
                 tally.input_errors += 1;
                 return Ok(());
             }
         };
+        let value = tree.to_value();
         if text_at(&value, "resourceType") != Some("Bundle") {
             return self.one(file, None, bytes, &value, None, (&tree, &tree), tally, out);
         }
@@ -295,21 +427,18 @@ impl Validator<'_> {
             Some(JsonValue::Array(entries)) => entries.as_slice(),
             _ => &[],
         };
-        // Each entry's resource as written, for the R4 read.
-        let texts: Vec<Option<&RawValue>> = serde_json::from_slice::<RawBundle<'_>>(bytes)
-            .map(|b| b.entry.into_iter().map(|e| e.resource).collect())
-            .unwrap_or_default();
         for (index, entry) in entries.iter().enumerate() {
-            if let (Some(resource), Some(Some(text)), Some(tree_resource)) = (
+            if let (Some(resource), Some(tree_resource)) = (
                 field(Some(entry), "resource"),
-                texts.get(index),
                 tree_entries.get(index).and_then(|e| e.get("resource")),
             ) {
-                let text = text.get().as_bytes();
+                // The entry's resource as text, for the R4 read.
+                let mut text = String::new();
+                tree_resource.write(&mut text);
                 self.one(
                     file,
                     Some(index),
-                    text,
+                    text.as_bytes(),
                     resource,
                     Some(&value),
                     (&tree, tree_resource),
@@ -511,19 +640,6 @@ fn text<'a>(value: &'a JsonValue<'_>) -> Option<&'a str> {
 
 fn text_at<'a>(value: &'a JsonValue<'_>, key: &str) -> Option<&'a str> {
     field(Some(value), key).and_then(text)
-}
-
-/// A Bundle's entries, each resource as its text.
-#[derive(serde::Deserialize)]
-struct RawBundle<'a> {
-    #[serde(borrow, default)]
-    entry: Vec<RawEntry<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct RawEntry<'a> {
-    #[serde(borrow, default)]
-    resource: Option<&'a RawValue>,
 }
 
 /// An R4 OperationOutcome for the issues (one informational issue when there
