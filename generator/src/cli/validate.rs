@@ -194,35 +194,54 @@ pub fn validate_files(sources: &Sources, options: &Options<'_>) -> CommandResult
 fn validate_lines(
     validators: &mut [Validator<'_>],
     label: &str,
-    input: impl BufRead,
+    mut input: impl BufRead,
     tally: &mut Tally,
     out: &mut impl Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let wave_size = validators.len() * LINES_PER_THREAD;
-    let mut lines = input.lines().enumerate();
+    let mut number = 0;
     loop {
-        let mut wave: Vec<(usize, String)> = Vec::with_capacity(wave_size);
+        let mut wave: Vec<(usize, Vec<u8>)> = Vec::with_capacity(wave_size);
+        let mut wave_bytes = 0;
         let mut read_error = None;
+        let mut too_long = None;
         let mut more = true;
-        while wave.len() < wave_size {
-            match lines.next() {
-                Some((_, Ok(line))) if line.trim().is_empty() => {}
-                Some((number, Ok(line))) => wave.push((number + 1, line)),
-                Some((number, Err(e))) => {
-                    read_error = Some(format!("error: {label}: line {}: {e}", number + 1));
+        while wave.len() < wave_size && wave_bytes < WAVE_BYTES {
+            number += 1;
+            let mut line = Vec::new();
+            match next_line(&mut input, &mut line, MAX_LINE_BYTES) {
+                Ok(Line::End) => {
+                    more = false;
                     break;
                 }
-                None => {
-                    more = false;
+                Ok(Line::TooLong) => {
+                    // Said in its place, after the wave before it.
+                    too_long = Some(Checked {
+                        err: format!(
+                            "error: {label} (entry {number}): a line longer than {MAX_LINE_BYTES} bytes is not read\n"
+                        ),
+                        tally: Tally {
+                            input_errors: 1,
+                            ..Tally::default()
+                        },
+                        ..Checked::default()
+                    });
+                    break;
+                }
+                Ok(Line::Read) if line.trim_ascii().is_empty() => {}
+                Ok(Line::Read) => {
+                    wave_bytes += line.len();
+                    wave.push((number, line));
+                }
+                Err(e) => {
+                    read_error = Some(format!("error: {label}: line {number}: {e}"));
                     break;
                 }
             }
         }
-        for checked in check_wave(validators, label, &wave) {
-            out.write_all(&checked.out)?;
-            eprint!("{}", checked.err);
-            tally.add(&checked.tally);
-        }
+        let checked = check_wave(validators, label, &wave);
+        flush(&checked, tally, out)?;
+        flush(too_long.as_slice(), tally, out)?;
         if let Some(error) = read_error {
             eprintln!("{error}");
             tally.input_errors += 1;
@@ -234,12 +253,73 @@ fn validate_lines(
     }
 }
 
+/// Writes what lines gave, in order, and counts it.
+fn flush(checked: &[Checked], tally: &mut Tally, out: &mut impl Write) -> std::io::Result<()> {
+    for checked in checked {
+        out.write_all(&checked.out)?;
+        eprint!("{}", checked.err);
+        tally.add(&checked.tally);
+    }
+    Ok(())
+}
+
+/// The longest NDJSON line read (a resource); a longer one is reported and
+/// skipped, never held.
+const MAX_LINE_BYTES: u64 = 256 << 20;
+
+/// The bytes of lines a wave holds at most (it takes at least one line).
+const WAVE_BYTES: usize = 64 << 20;
+
+enum Line {
+    Read,
+    TooLong,
+    End,
+}
+
+/// Reads the next line into `line`, without its line break; one longer than
+/// `max` bytes is skipped.
+fn next_line(input: &mut impl BufRead, line: &mut Vec<u8>, max: u64) -> std::io::Result<Line> {
+    let mut limited = std::io::Read::take(&mut *input, max + 1);
+    let read = limited.read_until(b'\n', line)?;
+    if read == 0 {
+        return Ok(Line::End);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        return Ok(Line::Read);
+    }
+    if read as u64 <= max {
+        return Ok(Line::Read); // the last line, without a line break
+    }
+    // Too long: the rest of it is skipped, a buffer at a time.
+    line.clear();
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(Line::TooLong);
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                input.consume(at + 1);
+                return Ok(Line::TooLong);
+            }
+            None => {
+                let all = buffer.len();
+                input.consume(all);
+            }
+        }
+    }
+}
+
 /// Checks a wave of lines on one thread per validator, each taking
 /// `LINES_PER_TAKE` lines at a time; the results in the wave's order.
 fn check_wave(
     validators: &mut [Validator<'_>],
     label: &str,
-    wave: &[(usize, String)],
+    wave: &[(usize, Vec<u8>)],
 ) -> Vec<Checked> {
     if validators.len() == 1 || wave.len() <= LINES_PER_TAKE {
         return wave
@@ -287,9 +367,9 @@ fn check_wave(
 
 impl Validator<'_> {
     /// One NDJSON line (line `number` of `label`): its output line or error.
-    fn line(&mut self, label: &str, number: usize, line: &str) -> Checked {
+    fn line(&mut self, label: &str, number: usize, line: &[u8]) -> Checked {
         let mut checked = Checked::default();
-        let bytes = fhirgen_runtime::strip_bom(line.as_bytes());
+        let bytes = fhirgen_runtime::strip_bom(line);
         match Json::parse(bytes) {
             Ok(tree) => {
                 let written = self.one(
@@ -662,4 +742,25 @@ fn outcome(issues: &[Issue]) -> Value {
         );
     }
     json!({"resourceType": "OperationOutcome", "issue": list})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_over_the_limit_are_skipped_not_held() {
+        let text = b"short\r\n0123456789abcdef-too-long\nok\nlast";
+        let mut input = std::io::BufReader::with_capacity(4, &text[..]);
+        let mut seen = Vec::new();
+        loop {
+            let mut line = Vec::new();
+            match next_line(&mut input, &mut line, 8).unwrap() {
+                Line::End => break,
+                Line::TooLong => seen.push("(too long)".to_owned()),
+                Line::Read => seen.push(String::from_utf8(line).unwrap()),
+            }
+        }
+        assert_eq!(seen, ["short", "(too long)", "ok", "last"]);
+    }
 }
