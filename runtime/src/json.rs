@@ -449,10 +449,12 @@ impl<'j> Reader<'j> {
                 .with_code(IssueCode::Structure));
         }
         let mut seen = Seen::default();
+        let (mut skipped, mut typed) = (false, false);
         while let Some(name) = key.take() {
             let name = name.as_str();
             let mark = self.push_key(name.strip_prefix('_').unwrap_or(name));
             if name == "resourceType" && resource_type.is_some() {
+                typed = true;
                 let found = self.next_string().map_err(|m| self.error(m))?;
                 if Some(found.as_str()) != resource_type {
                     return Err(self.error(format!(
@@ -470,6 +472,7 @@ impl<'j> Reader<'j> {
                         }
                     }
                     None if self.lenient => {
+                        skipped = true;
                         self.issues.push(
                             self.error(format!("unknown property `{name}` skipped"))
                                 .with_code(IssueCode::Structure),
@@ -486,6 +489,13 @@ impl<'j> Reader<'j> {
             self.pop(mark);
             let next = self.jiter.next_key().map(|k| k.map(KeyBuf::new));
             key = self.at(next)?;
+        }
+        // What a lenient read skipped leaves nothing: the object would be
+        // written as `{}`, which FHIR JSON forbids as it forbids reading it.
+        if skipped && !typed && seen.is_empty() {
+            return Err(self
+                .error("an object must not be empty: its only properties were unknown (skipped)")
+                .with_code(IssueCode::Structure));
         }
         if let Some(missing) = required_missing(object, &seen) {
             self.push_key(missing);

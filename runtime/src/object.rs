@@ -23,6 +23,11 @@ impl Seen {
         fresh
     }
 
+    /// Whether no property was marked.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&word| word == 0)
+    }
+
     pub fn contains(&self, key: u16) -> bool {
         self.0[usize::from(key / 64)] & (1 << (key % 64)) != 0
     }
