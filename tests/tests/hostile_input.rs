@@ -189,6 +189,27 @@ struct Validation {
     invariants: Invariants,
 }
 
+impl Validation {
+    /// What `fhirgen validate` does with `json`: the tree (and the value the
+    /// profile checker reads), the R4 read by shapes, the constraints; it
+    /// must find no error. The tree, for more.
+    fn valid(&self, json: &str, what: &str) -> Json {
+        let tree = Json::parse(json.as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let _ = tree.to_value();
+        self.shapes
+            .read(json.as_bytes(), false)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let findings = self.invariants.check(self.shapes, &tree, &tree, &[], None);
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.severity != Some(fhirgen_runtime::invariants::Severity::Error)),
+            "{what}: {findings:?}"
+        );
+        tree
+    }
+}
+
 fn validation() -> &'static Validation {
     static SETUP: OnceLock<Validation> = OnceLock::new();
     SETUP.get_or_init(|| {
@@ -208,21 +229,7 @@ fn validation_from_the_packages_handles_deep_input_on_a_small_stack() {
     let validation = validation();
     for (resource_type, json) in just_within() {
         on_small_stack(move || {
-            let tree = Json::parse(json.as_bytes()).unwrap();
-            let _ = tree.to_value();
-            validation
-                .shapes
-                .read(json.as_bytes(), false)
-                .unwrap_or_else(|e| panic!("{resource_type}: {e}"));
-            let findings = validation
-                .invariants
-                .check(validation.shapes, &tree, &tree, &[], None);
-            assert!(
-                findings
-                    .iter()
-                    .all(|f| f.severity != Some(fhirgen_runtime::invariants::Severity::Error)),
-                "{resource_type}: {findings:?}"
-            );
+            let tree = validation.valid(&json, resource_type);
             let expression = fhirgen_fhirpath::parse("descendants().count()").unwrap();
             let (model, root) = FhirJson::new(validation.shapes, &tree).unwrap();
             let environment = Environment::new(&model).with_resource(root.clone());
@@ -260,16 +267,6 @@ fn numbers_beyond_any_machine_type_get_one_verdict() {
             fhirgen_runtime::first_difference(json.as_bytes(), &written, "Observation").unwrap(),
             None
         );
-        let tree = Json::parse(json.as_bytes()).unwrap();
-        validation.shapes.read(json.as_bytes(), false).unwrap();
-        let findings = validation
-            .invariants
-            .check(validation.shapes, &tree, &tree, &[], None);
-        assert!(
-            findings
-                .iter()
-                .all(|f| f.severity != Some(fhirgen_runtime::invariants::Severity::Error)),
-            "{value}: {findings:?}"
-        );
+        validation.valid(&json, value);
     }
 }
