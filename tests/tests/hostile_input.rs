@@ -181,6 +181,12 @@ fn the_us_core_profile_types_read_deep_input_on_a_small_stack() {
         let error =
             us_core_7_0_0::ProfiledResource::from_json_lenient(beyond.as_bytes()).unwrap_err();
         assert_too_deep("ProfiledResource (7.0.0)", "Patient", &error.to_string());
+        // The crate's rule tables, as `rules::check_claimed` runs them.
+        let (findings, checked) = us_core_6_1_0::rules::check_claimed(within.as_bytes());
+        assert_eq!(checked.len(), 1);
+        assert!(findings.is_empty(), "{findings:?}");
+        let (findings, _) = us_core_6_1_0::rules::check_claimed(beyond.as_bytes());
+        assert_too_deep("rules::check_claimed", "Patient", &findings[0].message);
     });
 }
 
@@ -268,5 +274,17 @@ fn numbers_beyond_any_machine_type_get_one_verdict() {
             None
         );
         validation.valid(&json, value);
+        let claimed = json.replace(
+            r#""resourceType":"Observation","#,
+            r#""resourceType":"Observation","meta":{"profile":["http://hl7.org/fhir/StructureDefinition/vitalsigns"]},"#,
+        );
+        let (findings, checked) = us_core_6_1_0::rules::check_claimed(claimed.as_bytes());
+        assert_eq!(checked.len(), 1, "{value}");
+        assert!(
+            findings
+                .iter()
+                .all(|f| f.code != fhirgen_runtime::IssueCode::Structure),
+            "{value}: {findings:?}"
+        );
     }
 }

@@ -318,19 +318,22 @@ pub fn check_claimed(
     json: &[u8],
     rules_for: &dyn Fn(&str) -> Option<Arc<ProfileRules>>,
 ) -> (Vec<Finding>, Vec<String>) {
-    let resource = match JsonValue::parse(crate::strip_bom(json), false) {
-        Ok(resource) => resource,
-        Err(error) => {
+    // Read as every other entry point reads: any number R4 allows, the
+    // same nesting limit.
+    let tree = match crate::tree::Json::parse(json) {
+        Ok(tree) => tree,
+        Err(message) => {
             let finding = Finding {
                 severity: Severity::Error,
                 path: String::new(),
                 code: IssueCode::Structure,
-                message: format!("not JSON: {error}"),
+                message,
                 lenient: false,
             };
             return (vec![finding], Vec::new());
         }
     };
+    let resource = tree.to_value();
     let claimed = match get(&resource, "meta").and_then(|m| get(m, "profile")) {
         Some(JsonValue::Array(urls)) => urls.as_slice(),
         _ => &[],
