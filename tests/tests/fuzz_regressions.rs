@@ -22,7 +22,10 @@ fn an_object_left_empty_by_skipped_properties_is_refused() {
     let json = r#"{"resourceType":"ValueSet","status":"active","jurisdiction":[{"codijg":[{"code":"US"}]}]}"#;
     let error = lenient_read_writes_back(json).unwrap_err();
     assert_eq!(error.path, "ValueSet.jurisdiction[0]");
-    assert!(error.message.starts_with("an object must not be empty"), "{error}");
+    assert!(
+        error.message.starts_with("an object must not be empty"),
+        "{error}"
+    );
     // The same for the `_name` part of a primitive and for the base types.
     let json = r#"{"resourceType":"Patient","birthDate":"1974","_birthDate":{"idd":"x"}}"#;
     let error = lenient_read_writes_back(json).unwrap_err();
