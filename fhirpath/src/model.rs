@@ -59,6 +59,15 @@ pub trait Model {
         None
     }
 
+    /// A resource of type `type_name` known only by a reference to it, with
+    /// no content: what a search's `resolve() is Patient` sees of
+    /// `Patient/123` when that resource is not in the data. `None` when the
+    /// model has no such resource type, or makes no placeholders.
+    fn placeholder(&self, type_name: &str) -> Option<Self::Node> {
+        let _ = type_name;
+        None
+    }
+
     /// FHIR's `memberOf()`: whether one of `codes` (`(system, code)`; no
     /// system for a bare `code`) is in the value set; `None` when the model
     /// cannot tell (the value set does not expand here).

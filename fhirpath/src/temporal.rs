@@ -309,6 +309,38 @@ impl DateTime {
         Some(v)
     }
 
+    /// The instants this value stands for, in milliseconds since
+    /// 1970-01-01T00:00:00Z: the first, and the first after it (`2020-03`
+    /// is all of March). A value without an offset is taken as UTC.
+    pub fn instant_range(&self) -> (i64, i64) {
+        let start = self.normalized();
+        let millis = |v: &DateTime| {
+            days_from_civil(v.year, v.month, v.day) * 86_400_000
+                + i64::from(v.hour) * 3_600_000
+                + i64::from(v.minute) * 60_000
+                + i64::from(v.second) * 1000
+                + i64::from(v.millisecond)
+        };
+        let first = millis(&start);
+        let next = match self.precision {
+            Precision::Year => days_from_civil(start.year + 1, 1, 1) * 86_400_000,
+            Precision::Month => {
+                let (year, month) = if start.month == 12 {
+                    (start.year + 1, 1)
+                } else {
+                    (start.year, start.month + 1)
+                };
+                days_from_civil(year, month, 1) * 86_400_000
+            }
+            Precision::Day => first + 86_400_000,
+            Precision::Hour => first + 3_600_000,
+            Precision::Minute => first + 60_000,
+            Precision::Second => first + 1000,
+            Precision::Millisecond => first + 1,
+        };
+        (first, next)
+    }
+
     /// The number of digits FHIRPath's `precision()` gives (4 for a year,
     /// 17 for milliseconds).
     pub fn digits(&self) -> i64 {

@@ -369,6 +369,17 @@ impl<'a> Model for FhirJson<'a> {
         Some(ok)
     }
 
+    fn placeholder(&self, type_name: &str) -> Option<Element<'a>> {
+        let shape = self.shapes.resource(type_name)?;
+        Some(Element {
+            value: None,
+            extra: None,
+            type_name: &shape.name,
+            shape: Some(shape),
+            kind: None,
+        })
+    }
+
     fn resolve(&self, _from: &Element<'a>, reference: &str) -> Option<Element<'a>> {
         let root = self.root;
         if let Some(id) = reference.strip_prefix('#') {

@@ -32,6 +32,9 @@ pub enum Node<'a> {
     Plain(&'a dyn PlainNode, Kind),
     /// A value a profile fixes, which no field holds.
     Constant(&'static Pattern, Kind),
+    /// A resource known only by a reference to it, of this type (what a
+    /// search's `resolve() is Patient` sees of `Patient/123`).
+    Placeholder(&'static str),
 }
 
 /// An element and the name it has in its parent.
@@ -302,13 +305,13 @@ impl<'a> Typed<'a> {
         match node {
             Node::Object(object) | Node::Resource(object) => object.elements(&mut e),
             Node::Primitive(primitive, _) => primitive.parts(&mut e),
-            Node::Plain(..) | Node::Constant(..) => {}
+            Node::Plain(..) | Node::Constant(..) | Node::Placeholder(_) => {}
         }
         !e.is_opaque()
     }
 
     pub fn is_resource(&self, node: &Node<'a>) -> bool {
-        matches!(node, Node::Resource(_))
+        matches!(node, Node::Resource(_) | Node::Placeholder(_))
     }
 
     /// For values a read has just made: `htmlChecks()` is true, the reader
@@ -378,6 +381,7 @@ impl<'a> Model for Typed<'a> {
             Node::Primitive(_, kind) | Node::Plain(_, kind) | Node::Constant(_, kind) => {
                 kind.type_code()
             }
+            Node::Placeholder(type_name) => type_name,
         }
     }
 
@@ -405,7 +409,7 @@ impl<'a> Model for Typed<'a> {
 
     fn value(&self, node: &Node<'a>) -> Option<Value> {
         match node {
-            Node::Object(_) | Node::Resource(_) => None,
+            Node::Object(_) | Node::Resource(_) | Node::Placeholder(_) => None,
             Node::Primitive(primitive, kind) => primitive.value(*kind),
             Node::Plain(value, kind) => value.value(*kind),
             Node::Constant(pattern, kind) => match pattern.value() {
@@ -419,7 +423,7 @@ impl<'a> Model for Typed<'a> {
 
     fn has_value(&self, node: &Node<'a>) -> bool {
         match node {
-            Node::Object(_) | Node::Resource(_) => false,
+            Node::Object(_) | Node::Resource(_) | Node::Placeholder(_) => false,
             Node::Primitive(primitive, _) => primitive.has_value(),
             Node::Plain(..) | Node::Constant(..) => true,
         }
@@ -467,6 +471,11 @@ impl<'a> Model for Typed<'a> {
         let ok = crate::narrative::check(&text).is_ok();
         *self.narrative.borrow_mut() = Some((key, ok));
         Some(ok)
+    }
+
+    fn placeholder(&self, type_name: &str) -> Option<Node<'a>> {
+        let (name, _) = self.bases.get_key_value(type_name)?;
+        Some(Node::Placeholder(name))
     }
 
     fn resolve(&self, _from: &Node<'a>, reference: &str) -> Option<Node<'a>> {
