@@ -237,6 +237,7 @@ impl Builder {
             version: "0.0.0".to_owned(),
             description: format!("FHIR profile types generated from {}", self.package),
             runtime_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+            search_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
             base_dependency: Some(format!("{{ version = \"{BASE_VERSION}\" }}")),
             command: "fhirgen::build".to_owned(),
             macros_dependency: None,
@@ -251,7 +252,10 @@ impl Builder {
             shapes,
             &crate::generate::resource_profiles(&space),
         )?;
-        crate::emit::emit_profile_crate(&space, &tables, &constraints, &options)
+        // Typed searches need `fhirgen-search`, which a build script's crate
+        // may not depend on: not generated here.
+        let searches = crate::ir::SearchSpace::default();
+        crate::emit::emit_profile_crate(&space, &tables, &constraints, &searches, &options)
     }
 
     /// The parsed [`Self::type_attribute`]s.

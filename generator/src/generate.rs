@@ -84,6 +84,16 @@ impl CrateDefinition {
             Some(path) => format!("{{ path = \"{path}\", version = \"{RUNTIME_VERSION}\" }}"),
             None => format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
         };
+        // fhirgen-search sits beside the runtime.
+        let search_dependency = match &self.runtime_path {
+            Some(path) => format!(
+                "{{ path = \"{}\", version = \"{RUNTIME_VERSION}\" }}",
+                std::path::Path::new(path)
+                    .with_file_name("search")
+                    .display()
+            ),
+            None => format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+        };
         let base_dependency = Some(match &self.base_path {
             Some(path) => format!("{{ path = \"{path}\", version = \"{BASE_VERSION}\" }}"),
             None => format!("{{ version = \"{BASE_VERSION}\" }}"),
@@ -93,6 +103,7 @@ impl CrateDefinition {
             version: self.version.clone(),
             description: self.description.clone(),
             runtime_dependency,
+            search_dependency,
             base_dependency,
             command: "fhirgen generate".to_owned(),
             macros_dependency: None,
@@ -269,8 +280,11 @@ pub fn generate_profile_crate(
     let shapes = crate::shapes::shapes_of(&base)?;
     let constraints =
         crate::constraints::profile_crate_constraints(set, shapes, &resource_profiles(&space))?;
-    let files = emit_profile_crate(&space, &tables, &constraints, options)?;
+    let registry = crate::search::registry(set, crate::search::resource_types(shapes))?;
+    let searches = crate::ir::build_searches(set, &registry)?;
+    let files = emit_profile_crate(&space, &tables, &constraints, &searches, options)?;
     let mut warnings = space.warnings;
+    warnings.extend(searches.warnings);
     warnings.extend(constraint_notes(set, shapes)?);
     Ok((files, warnings))
 }

@@ -18,6 +18,7 @@ pub mod naming;
 pub mod package;
 mod published;
 pub mod rules;
+pub mod search;
 pub mod shapes;
 pub mod terminology;
 

@@ -1327,3 +1327,135 @@ fn validate_checks_a_broken_bundle_at_its_paths() {
         "a total outside a search set or history: {errors:?}"
     );
 }
+
+/// `fhirgen search`: one line per match (Bundle entries with their index),
+/// `--scope` keeps what the scopes permit, a bad query exits 2 with its
+/// OperationOutcome on standard error.
+#[test]
+fn search_prints_one_line_per_match_and_refuses_bad_queries() {
+    let cache = tempfile::tempdir().unwrap();
+    let (dir, _) = us_core_examples("6.1.0");
+    let search = |args: &[&str]| {
+        let mut command = offline(cache.path(), "search");
+        command
+            .arg("--packages")
+            .arg(shared_packages())
+            .args(["--package", "hl7.fhir.us.core@6.1.0"])
+            .args(args)
+            .arg(dir.path());
+        run(&mut command)
+    };
+    let lines = |output: &common::Output| -> Vec<Value> {
+        output
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+
+    let output = search(&["Patient?name=shaw&birthdate=1987"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let found = lines(&output);
+    let ids: Vec<&str> = found.iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["example-targeted-provenance", "example"]);
+    assert_eq!(found[1]["resourceType"], "Patient");
+    assert!(
+        found[1]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("Patient-example.json")
+    );
+    assert!(found[1].get("entry").is_none());
+
+    // Bundle entries carry their index.
+    let output = search(&["Medication?code=http://www.nlm.nih.gov/research/umls/rxnorm|"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let found = lines(&output);
+    assert!(
+        found.iter().all(|l| l["resourceType"] == "Medication"),
+        "{found:?}"
+    );
+
+    // Scopes: a granular patient scope keeps the laboratory results.
+    let all = lines(&search(&["Observation?patient=Patient/example"]));
+    let output = search(&[
+        "Observation?patient=Patient/example",
+        "--scope",
+        "launch/patient patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory",
+        "--patient",
+        "example",
+    ]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let labs = lines(&output);
+    assert!(
+        !labs.is_empty() && labs.len() < all.len(),
+        "{} of {}",
+        labs.len(),
+        all.len()
+    );
+    let output = search(&[
+        "Observation?patient=Patient/example",
+        "--scope",
+        "patient/Observation.rs",
+        "--patient",
+        "someone-else",
+    ]);
+    assert_eq!((output.code, output.stdout.as_str()), (0, ""));
+
+    // :in and :not-in with the value sets that expand offline; one that
+    // does not (LOINC) is not supported, never guessed.
+    let output =
+        search(&["Condition?clinical-status:in=http://hl7.org/fhir/ValueSet/condition-clinical"]);
+    assert_eq!(
+        (output.code, lines(&output).len()),
+        (0, 5),
+        "{}",
+        output.stderr
+    );
+    let output =
+        search(&["Observation?status:not-in=http://hl7.org/fhir/ValueSet/observation-status"]);
+    assert_eq!(
+        (output.code, output.stdout.as_str()),
+        (0, ""),
+        "{}",
+        output.stderr
+    );
+    let output = search(&[
+        "Observation?code:in=http://hl7.org/fhir/us/core/ValueSet/us-core-laboratory-test-codes",
+    ]);
+    assert_eq!(output.code, 2);
+    assert!(
+        output.stderr.contains("cannot be expanded here"),
+        "{}",
+        output.stderr
+    );
+
+    // A bad query: exit 2, the OperationOutcome on standard error.
+    let output = search(&["Observation?date=2020-13"]);
+    assert_eq!(output.code, 2);
+    assert_eq!(output.stdout, "");
+    let outcome: Value = serde_json::from_str(output.stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["code"], "value");
+    assert_eq!(outcome["issue"][0]["location"][0], "date");
+    let output = search(&["Observation?foo=1"]);
+    assert_eq!(output.code, 2);
+    assert!(output.stderr.contains("not-supported"), "{}", output.stderr);
+    // handling=lenient: passed over, with a warning.
+    let output = search(&["Patient?foo=1&name=shaw", "--lenient"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("`foo` is not supported here: ignored")
+    );
+    assert_eq!(lines(&output).len(), 3);
+    // A malformed scope: exit 2, naming it.
+    let output = search(&["Patient?name=shaw", "--scope", "patient/Patient.sr"]);
+    assert_eq!(output.code, 2);
+    assert!(
+        output.stderr.contains("patient/Patient.sr"),
+        "{}",
+        output.stderr
+    );
+}

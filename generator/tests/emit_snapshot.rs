@@ -97,6 +97,7 @@ fn emitted_code_for_each_construct() {
         description: "fixture".to_owned(),
         base_dependency: None,
         runtime_dependency: "{ version = \"0.1.0\" }".to_owned(),
+        search_dependency: "{ version = \"0.1.0\" }".to_owned(),
         command: "fhirgen generate --package example.types@1.0.0".to_owned(),
         macros_dependency: None,
         repository: None,

@@ -27,6 +27,8 @@ mod profiles;
 mod resource;
 #[rustfmt::skip]
 pub mod rules;
+#[rustfmt::skip]
+pub mod search;
 
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;

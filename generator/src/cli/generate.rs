@@ -53,6 +53,7 @@ pub fn generate(sources: &Sources, options: &Options<'_>) -> CommandResult {
                 version: "0.1.0".to_owned(),
                 description: format!("FHIR types generated from {package} by fhirgen"),
                 runtime_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
+                search_dependency: format!("{{ version = \"{RUNTIME_VERSION}\" }}"),
                 base_dependency: Some(format!("{{ version = \"{BASE_VERSION}\" }}")),
                 command: format!("fhirgen generate --package {package}"),
                 macros_dependency: derive_objects

@@ -7,6 +7,7 @@ mod new_crate;
 mod packages;
 #[cfg(feature = "r4")]
 mod roundtrip;
+mod search;
 mod sources;
 mod validate;
 
@@ -145,6 +146,29 @@ enum Command {
         #[arg(value_name = "FILE", required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Print the resources a FHIR search matches, one JSON line each: `{"file","entry"?,"resourceType","id"}`
+    Search {
+        #[command(flatten)]
+        sources: Sources,
+        /// The package whose search parameters to use (an IG, or hl7.fhir.r4.core@4.0.1)
+        #[arg(long, value_name = "PACKAGE")]
+        package: String,
+        /// The search, as a FHIR query: `Observation?patient=Patient/example&category=laboratory`
+        #[arg(value_name = "QUERY")]
+        query: String,
+        /// SMART scopes granted (space-separated): print only what they permit a search to return
+        #[arg(long, value_name = "SCOPES")]
+        scope: Option<String>,
+        /// The patient in the launch context (its id), for `patient/` scopes
+        #[arg(long, value_name = "ID", requires = "scope")]
+        patient: Option<String>,
+        /// Pass over unknown parameters, as FHIR's `handling=lenient` (a warning each)
+        #[arg(long)]
+        lenient: bool,
+        /// Files: one resource, a Bundle (each entry), or .ndjson (each line); a folder: its .json and .ndjson files
+        #[arg(value_name = "FILE", required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
     /// Install packages and their dependencies from a registry into the package cache
     Install {
         #[command(flatten)]
@@ -224,6 +248,25 @@ pub fn main() -> ExitCode {
             &fhirpath::Options {
                 package: &package,
                 expression: &expression,
+                files: &files,
+            },
+        ),
+        Command::Search {
+            sources,
+            package,
+            query,
+            scope,
+            patient,
+            lenient,
+            files,
+        } => search::search(
+            &sources,
+            &search::Options {
+                package: &package,
+                query: &query,
+                scope: scope.as_deref(),
+                patient: patient.as_deref(),
+                lenient,
                 files: &files,
             },
         ),

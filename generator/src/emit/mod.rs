@@ -9,6 +9,7 @@ mod codes;
 mod constraints;
 mod docs;
 mod profiles;
+mod search;
 
 pub use profiles::emit_profile_crate;
 
@@ -37,6 +38,9 @@ pub struct CrateOptions {
     pub description: String,
     /// The `fhirgen-runtime` dependency as a TOML inline table.
     pub runtime_dependency: String,
+    /// The `fhirgen-search` dependency as a TOML inline table (an IG crate's
+    /// typed searches use it).
+    pub search_dependency: String,
     /// For a profile crate, the dependency on the crate of the base types
     /// (`fhir-r4`), as a TOML inline table.
     pub base_dependency: Option<String>,

@@ -20,9 +20,20 @@ pub fn emit_profile_crate(
     space: &ProfileSpace,
     tables: &EmbeddedTables,
     constraints: &crate::constraints::CrateConstraints,
+    searches: &crate::ir::SearchSpace,
     options: &CrateOptions,
 ) -> Result<CrateFiles> {
     let mut files = CrateFiles::new();
+    let has_search = !searches.resources.is_empty();
+    if has_search {
+        files.insert(
+            "src/search.rs".to_owned(),
+            render(
+                super::search::search_rs(searches, &space.package.to_string()),
+                options,
+            )?,
+        );
+    }
     files.insert(
         "src/constraints.rs".to_owned(),
         render(
@@ -33,12 +44,15 @@ pub fn emit_profile_crate(
             options,
         )?,
     );
-    files.insert("Cargo.toml".to_owned(), cargo_toml(space, options)?);
+    files.insert(
+        "Cargo.toml".to_owned(),
+        cargo_toml(space, options, has_search)?,
+    );
     files.insert(
         "README.md".to_owned(),
         readme(space, options) + &super::constraints::readme_section(constraints),
     );
-    files.insert("src/lib.rs".to_owned(), lib_rs(space, options));
+    files.insert("src/lib.rs".to_owned(), lib_rs(space, options, has_search));
     files.insert("src/rules.rs".to_owned(), rules_rs(tables, options));
     files.insert(
         "src/resource.rs".to_owned(),
@@ -458,7 +472,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
     }
 }
 
-fn cargo_toml(space: &ProfileSpace, options: &CrateOptions) -> Result<String> {
+fn cargo_toml(space: &ProfileSpace, options: &CrateOptions, has_search: bool) -> Result<String> {
     let base = options.base_dependency.as_deref().ok_or_else(|| {
         internal(format!(
             "{}: a profile crate needs the crate of {} as a dependency",
@@ -499,7 +513,7 @@ base = "{base_package}"
 [dependencies]
 fhir-r4 = {base}
 fhirgen-runtime = {runtime}
-{reused}{macros}"#,
+{search}{reused}{macros}"#,
         command = options.command,
         name = options.name,
         version = options.version,
@@ -508,6 +522,11 @@ fhirgen-runtime = {runtime}
         package = space.package,
         base_package = space.base_package,
         runtime = options.runtime_dependency,
+        search = if has_search {
+            format!("fhirgen-search = {}\n", options.search_dependency)
+        } else {
+            String::new()
+        },
         repository = super::repository_line(options),
         reused = reused_dependencies(space, options)?,
         macros = options
@@ -639,7 +658,7 @@ Regenerate with `{command}`.
     )
 }
 
-fn lib_rs(space: &ProfileSpace, options: &CrateOptions) -> String {
+fn lib_rs(space: &ProfileSpace, options: &CrateOptions, has_search: bool) -> String {
     let codes = if space.code_enums.is_empty() {
         ""
     } else {
@@ -696,7 +715,7 @@ pub mod constraints;
 mod resource;
 #[rustfmt::skip]
 pub mod rules;
-
+{search}
 pub use ::fhir_r4 as r4;
 pub use ::fhir_r4::Resource;
 pub use ::fhirgen_runtime::{{CodeEnum, Error, Issue, NonEmpty}};
@@ -704,6 +723,11 @@ pub use ::fhirgen_runtime::{{CodeEnum, Error, Issue, NonEmpty}};
 "#,
         command = options.command,
         package = space.package,
+        search = if has_search {
+            "#[rustfmt::skip]\npub mod search;\n"
+        } else {
+            ""
+        },
     )
 }
 

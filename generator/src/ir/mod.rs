@@ -7,6 +7,7 @@ mod codes;
 mod profile;
 mod profile_types;
 mod reuse;
+mod search;
 
 pub use base::{build_base_types, build_base_types_of};
 pub(crate) use codes::binding_codes;
@@ -18,6 +19,7 @@ pub use profile_types::{
     ProfileKind, ProfileSpace, ProfileType, build_profile_types, build_profile_types_selected,
 };
 pub use reuse::ReusedCrate;
+pub use search::{CombinationUse, ParameterUse, ResourceSearch, SearchSpace, build_searches};
 
 use crate::conformance::Max;
 use crate::package::PackageId;
