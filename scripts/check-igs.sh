@@ -74,6 +74,7 @@ done
   echo
   echo "[patch.crates-io]"
   echo "fhirgen-runtime = { path = \"$root/runtime\" }"
+  echo "fhirgen-search = { path = \"$root/search\" }"
   printf "%b" "$patches"
 } > "$work/Cargo.toml"
 # The same dependency versions as the repository (and so its compiled crates).
