@@ -13,119 +13,102 @@ const XHTML: &str = "http://www.w3.org/1999/xhtml";
 
 /// HTML 4's basic formatting elements (chapters 7-11 and 15, less what is
 /// deprecated), links and images: what the HL7 validator allows.
-/// Sorted (looked up by binary search).
-const ELEMENTS: &[&str] = &[
-    "a",
-    "abbr",
-    "acronym",
-    "address",
-    "area",
-    "b",
-    "bdo",
-    "big",
-    "blockquote",
-    "br",
-    "caption",
-    "cite",
-    "code",
-    "col",
-    "colgroup",
-    "dd",
-    "dfn",
-    "div",
-    "dl",
-    "dt",
-    "em",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "img",
-    "kbd",
-    "li",
-    "map",
-    "ol",
-    "p",
-    "pre",
-    "q",
-    "samp",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "tt",
-    "ul",
-    "var",
-];
+fn allowed_element(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"a" | b"abbr"
+            | b"acronym"
+            | b"address"
+            | b"area"
+            | b"b"
+            | b"bdo"
+            | b"big"
+            | b"blockquote"
+            | b"br"
+            | b"caption"
+            | b"cite"
+            | b"code"
+            | b"col"
+            | b"colgroup"
+            | b"dd"
+            | b"dfn"
+            | b"div"
+            | b"dl"
+            | b"dt"
+            | b"em"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"hr"
+            | b"i"
+            | b"img"
+            | b"kbd"
+            | b"li"
+            | b"map"
+            | b"ol"
+            | b"p"
+            | b"pre"
+            | b"q"
+            | b"samp"
+            | b"small"
+            | b"span"
+            | b"strong"
+            | b"sub"
+            | b"sup"
+            | b"table"
+            | b"tbody"
+            | b"td"
+            | b"tfoot"
+            | b"th"
+            | b"thead"
+            | b"tr"
+            | b"tt"
+            | b"ul"
+            | b"var"
+    )
+}
 
-/// The attributes those elements may carry (no event handlers).
-/// Sorted (looked up by binary search).
-const ATTRIBUTES: &[&str] = &[
-    "abbr",
-    "accesskey",
-    "align",
-    "alt",
-    "axis",
-    "border",
-    "cellpadding",
-    "cellspacing",
-    "char",
-    "charoff",
-    "charset",
-    "cite",
-    "class",
-    "colspan",
-    "coords",
-    "datetime",
-    "dir",
-    "frame",
-    "headers",
-    "height",
-    "href",
-    "hreflang",
-    "id",
-    "ismap",
-    "lang",
-    "longdesc",
-    "name",
-    "nohref",
-    "rel",
-    "rev",
-    "rowspan",
-    "rules",
-    "scope",
-    "shape",
-    "span",
-    "src",
-    "start",
-    "style",
-    "summary",
-    "tabindex",
-    "title",
-    "type",
-    "usemap",
-    "valign",
-    "value",
-    "width",
-    "xml:lang",
-];
+/// How many names [`attribute_kind`] knows.
+const ATTRIBUTE_NAMES: usize = 48;
 
-/// Attributes that hold a URL.
-const URL_ATTRIBUTES: &[&str] = &["href", "src", "longdesc", "cite", "usemap"];
+/// What an attribute of narrative XHTML is, by name; `None` for one not
+/// allowed (event handlers and everything else not in HTML 4's basic set).
+fn attribute_kind(key: &[u8]) -> Option<Attribute> {
+    Some(match key {
+        b"xmlns" => Attribute::Namespace,
+        b"style" => Attribute::Style,
+        b"href" | b"src" | b"longdesc" | b"cite" | b"usemap" => Attribute::Url,
+        b"abbr" | b"accesskey" | b"align" | b"alt" | b"axis" | b"border" | b"cellpadding"
+        | b"cellspacing" | b"char" | b"charoff" | b"charset" | b"class" | b"colspan"
+        | b"coords" | b"datetime" | b"dir" | b"frame" | b"headers" | b"height" | b"hreflang"
+        | b"id" | b"ismap" | b"lang" | b"name" | b"nohref" | b"rel" | b"rev" | b"rowspan"
+        | b"rules" | b"scope" | b"shape" | b"span" | b"start" | b"summary" | b"tabindex"
+        | b"title" | b"type" | b"valign" | b"value" | b"width" | b"xml:lang" => Attribute::Plain,
+        _ => return None,
+    })
+}
+
+/// The attributes narrative XHTML allows, by what their value can hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attribute {
+    /// `xmlns`: the root's must be XHTML's.
+    Namespace,
+    /// A URL (`href`, `src`, ...): no script scheme.
+    Url,
+    /// `style`: no `expression(` or `javascript:`.
+    Style,
+    /// Any other allowed attribute: its value cannot carry script.
+    Plain,
+}
 
 /// Checks narrative XHTML; the problem found first.
+///
+/// Most of a narrative's bytes are text and attribute values: those are
+/// looked at byte by byte only where a rule needs them (the first text with
+/// content, URLs, styles), without copies.
 pub(crate) fn check(text: &str) -> Result<(), String> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut depth = 0usize;
@@ -143,21 +126,25 @@ pub(crate) fn check(text: &str) -> Result<(), String> {
             // Self-closing (`<br/>`): opens nothing.
             Event::Empty(element) => open(&element, depth, &mut roots, &mut content)?,
             Event::End(_) => depth = depth.saturating_sub(1),
+            // Inside the `div`, text matters only until some is found.
+            Event::Text(_) if depth > 0 && content => {}
             Event::Text(text) => {
-                let text = String::from_utf8_lossy(text.as_ref());
-                if depth == 0 && !text.trim().is_empty() {
-                    return Err("the narrative has text outside its <div>".to_owned());
+                if has_content(text.as_ref()) {
+                    if depth == 0 {
+                        return Err("the narrative has text outside its <div>".to_owned());
+                    }
+                    content = true;
                 }
-                content |= !text.trim().is_empty();
             }
             Event::CData(_) => content = true,
             Event::GeneralRef(reference) => {
-                let name = String::from_utf8_lossy(reference.as_ref());
-                let known = matches!(&*name, "lt" | "gt" | "amp" | "quot" | "apos")
-                    || name.starts_with('#');
+                let name = reference.as_ref();
+                let known = matches!(name, b"lt" | b"gt" | b"amp" | b"quot" | b"apos")
+                    || name.starts_with(b"#");
                 if !known {
                     return Err(format!(
-                        "the narrative uses the entity `&{name};`: only XML's own and numeric character references are allowed"
+                        "the narrative uses the entity `&{};`: only XML's own and numeric character references are allowed",
+                        String::from_utf8_lossy(name)
                     ));
                 }
                 content = true;
@@ -190,6 +177,19 @@ pub(crate) fn check(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether text holds something other than white space (Unicode's, as
+/// `str::trim` sees it). Byte by byte first: no UTF-8 sequence holds an
+/// ASCII byte, so any ASCII byte that is not white space decides it.
+fn has_content(text: &[u8]) -> bool {
+    if text
+        .iter()
+        .any(|b| b.is_ascii() && !b.is_ascii_whitespace())
+    {
+        return true;
+    }
+    text.iter().any(|b| !b.is_ascii()) && !String::from_utf8_lossy(text).trim().is_empty()
+}
+
 /// An element begins at `depth`: one `div` at the top, and what it may be.
 fn open(
     element: &BytesStart<'_>,
@@ -197,81 +197,191 @@ fn open(
     roots: &mut usize,
     content: &mut bool,
 ) -> Result<(), String> {
-    let name = std::str::from_utf8(element.name().as_ref())
-        .unwrap_or_default()
-        .to_owned();
+    let name = element.name().into_inner();
+    let spelled = || String::from_utf8_lossy(name);
     if depth == 0 {
         *roots += 1;
-        if *roots > 1 || name != "div" {
+        if *roots > 1 || name != b"div" {
             return Err(format!(
-                "the narrative must be one <div> element; found <{name}> at its top"
+                "the narrative must be one <div> element; found <{}> at its top",
+                spelled()
             ));
         }
     }
-    check_element(element, &name, depth == 0)?;
-    *content |= name == "img";
-    Ok(())
-}
-
-fn check_element(element: &BytesStart<'_>, name: &str, root: bool) -> Result<(), String> {
-    if ELEMENTS.binary_search(&name).is_err() {
+    if !allowed_element(name) {
         return Err(format!(
-            "the narrative may not contain <{name}> (only HTML's basic formatting elements, links and images; no active content)"
+            "the narrative may not contain <{}> (only HTML's basic formatting elements, links and images; no active content)",
+            spelled()
         ));
     }
-    let mut namespace = None;
-    for attribute in element.attributes() {
+    let mut namespace = false;
+    // XML forbids an attribute twice on an element; every allowed name is
+    // one of ATTRIBUTE_NAMES, so a repeat shows before that many are seen.
+    let mut seen: [&[u8]; ATTRIBUTE_NAMES] = [&[]; ATTRIBUTE_NAMES];
+    let mut count = 0;
+    for attribute in element.attributes().with_checks(false) {
         let attribute =
             attribute.map_err(|e| format!("the narrative is not well-formed XHTML: {e}"))?;
-        let key = std::str::from_utf8(attribute.key.as_ref()).unwrap_or_default();
-        // As a browser reads it: `javascript&#58;` is `javascript:`.
-        let value = attribute
-            .unescape_value()
-            .map_err(|e| format!("the narrative is not well-formed XHTML: {e}"))?;
-        if key == "xmlns" {
-            namespace = Some(value.into_owned());
-            continue;
-        }
-        if ATTRIBUTES.binary_search(&key).is_err() {
+        let key = attribute.key.into_inner();
+        let Some(kind) = attribute_kind(key) else {
             return Err(format!(
-                "the narrative may not use the attribute `{key}` on <{name}> (no event handlers or other active content)"
+                "the narrative may not use the attribute `{}` on <{}> (no event handlers or other active content)",
+                String::from_utf8_lossy(key),
+                spelled()
             ));
+        };
+        if seen[..count].contains(&key) {
+            return Err(format!(
+                "the narrative is not well-formed XHTML: the attribute `{}` appears twice on <{}>",
+                String::from_utf8_lossy(key),
+                spelled()
+            ));
+        }
+        if let Some(slot) = seen.get_mut(count) {
+            *slot = key;
+            count += 1;
         }
         // Only a URL or a style can carry script; other values are not looked at.
-        let is_url = URL_ATTRIBUTES.contains(&key);
-        if !is_url && key != "style" {
+        if kind == Attribute::Plain {
             continue;
         }
-        // A URL's scheme is in its first letters (a `data:` URL can be long).
-        let scheme: String = value
-            .chars()
-            .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
-            .map(|c| c.to_ascii_lowercase())
-            .take(if is_url {
-                "javascript:".len()
-            } else {
-                usize::MAX
-            })
-            .collect();
-        if is_url && (scheme.starts_with("javascript:") || scheme.starts_with("vbscript:")) {
-            return Err(format!(
-                "the narrative may not link to script: `{key}` on <{name}> is a {} URL",
-                scheme.split(':').next().unwrap_or_default()
-            ));
-        }
-        if key == "style" && (scheme.contains("expression(") || scheme.contains("javascript:")) {
-            return Err(format!(
-                "the narrative may not run script from a style attribute on <{name}>"
-            ));
+        // As a browser reads it: `javascript&#58;` is `javascript:`.
+        let value = if attribute.value.contains(&b'&') {
+            let value = attribute
+                .unescape_value()
+                .map_err(|e| format!("the narrative is not well-formed XHTML: {e}"))?;
+            std::borrow::Cow::Owned(value.into_owned().into_bytes())
+        } else {
+            attribute.value
+        };
+        match kind {
+            Attribute::Namespace => namespace = *value == *XHTML.as_bytes(),
+            Attribute::Url => {
+                if let Some(scheme) = script_scheme(&value) {
+                    return Err(format!(
+                        "the narrative may not link to script: `{}` on <{}> is a {scheme} URL",
+                        String::from_utf8_lossy(key),
+                        spelled()
+                    ));
+                }
+            }
+            Attribute::Style => {
+                if runs_script(&value) {
+                    return Err(format!(
+                        "the narrative may not run script from a style attribute on <{}>",
+                        spelled()
+                    ));
+                }
+            }
+            Attribute::Plain => {}
         }
     }
-    if root && namespace.as_deref() != Some(XHTML) {
+    if depth == 0 && !namespace {
         return Err(format!(
             "the narrative's <div> must declare the XHTML namespace (xmlns=\"{XHTML}\")"
         ));
     }
+    *content |= name == b"img";
     Ok(())
 }
+
+/// What a browser skips inside a URL scheme or a CSS keyword: ASCII white
+/// space and control characters.
+fn ignored(b: u8) -> bool {
+    b.is_ascii_whitespace() || b.is_ascii_control()
+}
+
+/// The script scheme (`javascript`, `vbscript`) a URL begins with, ignoring
+/// case, white space and control characters; a URL's scheme is in its
+/// first letters (a `data:` URL can be long).
+fn script_scheme(url: &[u8]) -> Option<&'static str> {
+    let mut first = [0u8; 11];
+    let mut len = 0;
+    for &b in url.iter().filter(|&&b| !ignored(b)) {
+        first[len] = b.to_ascii_lowercase();
+        len += 1;
+        if len == first.len() {
+            break;
+        }
+    }
+    let first = &first[..len];
+    if first.starts_with(b"javascript:") {
+        Some("javascript")
+    } else if first.starts_with(b"vbscript:") {
+        Some("vbscript")
+    } else {
+        None
+    }
+}
+
+/// Whether a style holds `expression(` or `javascript:` (ignoring case,
+/// white space and control characters): at each `(` and `:`, the letters
+/// before it. Byte by byte: no UTF-8 sequence holds an ASCII byte.
+fn runs_script(style: &[u8]) -> bool {
+    let ends_with = |before: &[u8], word: &[u8]| {
+        let mut letters = before.iter().rev().filter(|&&b| !ignored(b));
+        word.iter()
+            .rev()
+            .all(|w| letters.next().is_some_and(|b| b.to_ascii_lowercase() == *w))
+    };
+    style.iter().enumerate().any(|(at, &b)| {
+        (b == b'(' && ends_with(&style[..at], b"expression"))
+            || (b == b':' && ends_with(&style[..at], b"javascript"))
+    })
+}
+
+/// Every name [`attribute_kind`] knows, for the test that counts them.
+#[cfg(test)]
+const ATTRIBUTE_NAMES_FOR_TEST: &[&str] = &[
+    "xmlns",
+    "style",
+    "href",
+    "src",
+    "longdesc",
+    "cite",
+    "usemap",
+    "abbr",
+    "accesskey",
+    "align",
+    "alt",
+    "axis",
+    "border",
+    "cellpadding",
+    "cellspacing",
+    "char",
+    "charoff",
+    "charset",
+    "class",
+    "colspan",
+    "coords",
+    "datetime",
+    "dir",
+    "frame",
+    "headers",
+    "height",
+    "hreflang",
+    "id",
+    "ismap",
+    "lang",
+    "name",
+    "nohref",
+    "rel",
+    "rev",
+    "rowspan",
+    "rules",
+    "scope",
+    "shape",
+    "span",
+    "start",
+    "summary",
+    "tabindex",
+    "title",
+    "type",
+    "valign",
+    "value",
+    "width",
+    "xml:lang",
+];
 
 #[cfg(test)]
 mod tests {
@@ -296,8 +406,87 @@ mod tests {
     }
 
     #[test]
-    fn the_lists_are_sorted_for_binary_search() {
-        assert!(super::ELEMENTS.is_sorted());
-        assert!(super::ATTRIBUTES.is_sorted());
+    fn script_in_styles_is_found_through_case_and_white_space() {
+        let div = |style: &str| {
+            format!("<div xmlns=\"http://www.w3.org/1999/xhtml\"><p style=\"{style}\">x</p></div>")
+        };
+        for fine in [
+            "color: red; width: calc(1px + 2em)",
+            "font-family: 'expressions'",
+            "background: url(https://example.org/a.png)",
+            "x: expressio(n)",
+        ] {
+            assert!(super::check(&div(fine)).is_ok(), "{fine}");
+        }
+        for hidden in [
+            "width: expression(alert(1))",
+            "width: EXPRESSION (alert(1))",
+            "width: exp\tression(alert(1))",
+            "width: exprexpression(1)",
+            "background: url(java script:alert(1))",
+            "background: url(JavaScript&#58;alert(1))",
+        ] {
+            let message = super::check(&div(hidden)).unwrap_err();
+            assert!(message.contains("style attribute"), "{hidden}: {message}");
+        }
+    }
+
+    #[test]
+    fn content_is_text_other_than_white_space() {
+        let div =
+            |inner: &str| format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div>");
+        assert!(super::check(&div("\u{a0} \u{2003}")).is_err());
+        assert!(super::check(&div(" <b> </b> ")).is_err());
+        assert!(super::check(&div(" <b> </b> é")).is_ok());
+        assert!(super::check(&div("<br/>")).is_err());
+        assert!(super::check(&div("<img src=\"a.png\"/>")).is_ok());
+        assert!(super::check(&div("&#160;")).is_ok());
+        let outside = super::check("x<div xmlns=\"http://www.w3.org/1999/xhtml\">y</div>");
+        assert!(outside.unwrap_err().contains("outside"));
+    }
+
+    #[test]
+    fn every_allowed_attribute_is_counted() {
+        let names = super::ATTRIBUTE_NAMES_FOR_TEST;
+        assert_eq!(names.len(), super::ATTRIBUTE_NAMES);
+        assert!(
+            names
+                .iter()
+                .all(|n| super::attribute_kind(n.as_bytes()).is_some())
+        );
+    }
+
+    #[test]
+    fn active_content_and_unknown_markup_are_refused() {
+        let div =
+            |inner: &str| format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div>");
+        assert!(
+            super::check(&div(
+                "<table border=\"1\"><tr><td colspan=\"2\">x</td></tr></table>"
+            ))
+            .is_ok()
+        );
+        for (inner, words) in [
+            ("<script>alert(1)</script>", "may not contain <script>"),
+            ("<iframe src=\"a\"/>x", "may not contain <iframe>"),
+            (
+                "<p onclick=\"alert(1)\">x</p>",
+                "attribute `onclick` on <p>",
+            ),
+            ("<p xmlns:x=\"urn:x\">x</p>", "attribute `xmlns:x`"),
+        ] {
+            let message = super::check(&div(inner)).unwrap_err();
+            assert!(message.contains(words), "{inner}: {message}");
+        }
+        let message = super::check("<div>x</div>").unwrap_err();
+        assert!(message.contains("XHTML namespace"), "{message}");
+        let message =
+            super::check(&div("<p class=\"a\" title=\"b\" class=\"c\">x</p>")).unwrap_err();
+        assert!(
+            message.contains("`class` appears twice on <p>"),
+            "{message}"
+        );
+        let message = super::check("<div xmlns=\"http://www.w3.org/1999/xhtm&#108;\">x</div>");
+        assert!(message.is_ok(), "{message:?}");
     }
 }
