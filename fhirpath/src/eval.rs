@@ -253,14 +253,14 @@ impl<M: Model> Evaluator<'_, '_, M> {
             Node::Indexer { target, index } => {
                 let items = self.eval(*target, focus, scope)?;
                 let index = self.eval(*index, scope.this, scope)?;
-                match self.single_integer(&index, "an index")? {
+                match self.single_integer(&index, &"an index")? {
                     Some(i) if i >= 0 => items.into_iter().nth(i as usize).into_iter().collect(),
                     _ => Vec::new(),
                 }
             }
             Node::Negate(operand) => {
                 let items = self.eval(*operand, focus, scope)?;
-                match self.single_value(&items, "the operand of unary -")? {
+                match self.single_value(&items, &"the operand of unary -")? {
                     None => Vec::new(),
                     Some(Value::Integer(i)) => vec![Item::Value(Value::Integer(-i))],
                     Some(Value::Decimal(d)) => {
@@ -414,7 +414,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn single<'c>(
         &self,
         items: &'c [Item<M::Node>],
-        what: &str,
+        what: &dyn std::fmt::Display,
     ) -> Result<Option<&'c Item<M::Node>>, EvalError> {
         match items {
             [] => Ok(None),
@@ -426,7 +426,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn single_value(
         &self,
         items: &[Item<M::Node>],
-        what: &str,
+        what: &dyn std::fmt::Display,
     ) -> Result<Option<Value>, EvalError> {
         match self.single(items, what)? {
             None => Ok(None),
@@ -447,7 +447,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn single_bool(
         &self,
         items: &[Item<M::Node>],
-        what: &str,
+        what: &dyn std::fmt::Display,
     ) -> Result<Option<bool>, EvalError> {
         if self.lenient() && items.len() > 1 {
             return Ok(Some(true));
@@ -464,7 +464,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn single_integer(
         &self,
         items: &[Item<M::Node>],
-        what: &str,
+        what: &dyn std::fmt::Display,
     ) -> Result<Option<i64>, EvalError> {
         match self.single_value(items, what)? {
             None => Ok(None),
@@ -479,7 +479,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn single_string(
         &self,
         items: &[Item<M::Node>],
-        what: &str,
+        what: &dyn std::fmt::Display,
     ) -> Result<Option<String>, EvalError> {
         match self.single_value(items, what)? {
             None => Ok(None),
@@ -520,6 +520,33 @@ impl<M: Model> Evaluator<'_, '_, M> {
         }
     }
 
+    /// What tells items apart before [`Evaluator::items_equal`] is asked:
+    /// the content hash of an element without a value; `None` for the rest.
+    pub(crate) fn signature(&self, item: &Item<M::Node>) -> Option<u64> {
+        match item {
+            Item::Node(node) if !self.model().has_value(node) => self.model().content_hash(node),
+            _ => None,
+        }
+    }
+
+    /// Whether `item` (whose signature is `signature`) equals one of
+    /// `items` (whose signatures are `signatures`, in order).
+    pub(crate) fn contains_signed(
+        &self,
+        items: &[Item<M::Node>],
+        signatures: &[Option<u64>],
+        item: &Item<M::Node>,
+        signature: Option<u64>,
+    ) -> bool {
+        items
+            .iter()
+            .zip(signatures)
+            .any(|(other, other_signature)| {
+                let apart = matches!((signature, other_signature), (Some(a), Some(b)) if a != *b);
+                !apart && self.items_equal(other, item) == Some(true)
+            })
+    }
+
     pub(crate) fn contains(&self, items: &[Item<M::Node>], item: &Item<M::Node>) -> bool {
         items
             .iter()
@@ -531,27 +558,37 @@ impl<M: Model> Evaluator<'_, '_, M> {
     /// set, so a long list of codes or ids is not compared pairwise.
     pub(crate) fn distinct(&self, items: Collection<M::Node>) -> Collection<M::Node> {
         let mut out: Collection<M::Node> = Vec::with_capacity(items.len());
-        let mut kept: Vec<Option<Value>> = Vec::with_capacity(items.len());
+        let mut kept: Vec<(Option<Value>, Option<u64>)> = Vec::with_capacity(items.len());
         let mut strings: std::collections::HashSet<String> = std::collections::HashSet::new();
         for item in items {
             let value = self.value_of(&item);
-            let repeated =
-                match &value {
-                    Some(Value::String(s)) => strings.contains(s.as_str()),
-                    _ => out.iter().zip(&kept).any(|(other, other_value)| {
-                        match (&value, other_value) {
+            let signature = match value {
+                None => self.signature(&item),
+                Some(_) => None,
+            };
+            let repeated = match &value {
+                Some(Value::String(s)) => strings.contains(s.as_str()),
+                _ => out
+                    .iter()
+                    .zip(&kept)
+                    .any(
+                        |(other, (other_value, other_signature))| match (&value, other_value) {
                             (Some(a), Some(b)) => a.equals(b) == Some(true),
-                            (None, None) => self.items_equal(&item, other) == Some(true),
+                            (None, None) => {
+                                let apart = matches!((signature, other_signature),
+                                (Some(a), Some(b)) if a != *b);
+                                !apart && self.items_equal(&item, other) == Some(true)
+                            }
                             _ => false,
-                        }
-                    }),
-                };
+                        },
+                    ),
+            };
             if !repeated {
                 if let Some(Value::String(s)) = &value {
                     strings.insert(s.clone());
                 }
                 out.push(item);
-                kept.push(value);
+                kept.push((value, signature));
             }
         }
         out
@@ -625,8 +662,8 @@ impl<M: Model> Evaluator<'_, '_, M> {
             }
             LessThan | LessOrEqual | GreaterThan | GreaterOrEqual => {
                 let (Some(a), Some(b)) = (
-                    self.single_value(&l, "a comparison's left side")?,
-                    self.single_value(&r, "a comparison's right side")?,
+                    self.single_value(&l, &"a comparison's left side")?,
+                    self.single_value(&r, &"a comparison's right side")?,
                 ) else {
                     return Ok(Vec::new());
                 };
@@ -642,14 +679,14 @@ impl<M: Model> Evaluator<'_, '_, M> {
             }
             In | Contains => {
                 let (element, collection) = if op == In { (&l, &r) } else { (&r, &l) };
-                match self.single(element, "the item of `in`/`contains`")? {
+                match self.single(element, &"the item of `in`/`contains`")? {
                     None => Vec::new(),
                     Some(item) => boolean(self.contains(collection, item)),
                 }
             }
             And | Or | Xor | Implies => {
-                let a = self.single_bool(&l, "a Boolean operand")?;
-                let b = self.single_bool(&r, "a Boolean operand")?;
+                let a = self.single_bool(&l, &"a Boolean operand")?;
+                let b = self.single_bool(&r, &"a Boolean operand")?;
                 let result = match op {
                     And => match (a, b) {
                         (Some(false), _) | (_, Some(false)) => Some(false),
@@ -672,17 +709,17 @@ impl<M: Model> Evaluator<'_, '_, M> {
             }
             Concatenate => {
                 let a = self
-                    .single_string(&l, "an operand of &")?
+                    .single_string(&l, &"an operand of &")?
                     .unwrap_or_default();
                 let b = self
-                    .single_string(&r, "an operand of &")?
+                    .single_string(&r, &"an operand of &")?
                     .unwrap_or_default();
                 vec![Item::Value(Value::String(a + &b))]
             }
             Add | Subtract | Multiply | Divide | Div | Mod => {
                 let (Some(a), Some(b)) = (
-                    self.single_value(&l, "an arithmetic operand")?,
-                    self.single_value(&r, "an arithmetic operand")?,
+                    self.single_value(&l, &"an arithmetic operand")?,
+                    self.single_value(&r, &"an arithmetic operand")?,
                 ) else {
                     return Ok(Vec::new());
                 };
@@ -769,7 +806,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
                 TypeOp::Is => {}
             }
         }
-        let Some(item) = self.single(items, "the operand of is/as")? else {
+        let Some(item) = self.single(items, &"the operand of is/as")? else {
             return Ok(Vec::new());
         };
         Ok(match op {

@@ -51,17 +51,17 @@ macro_rules! helpers {
             $ev.eval($args[i], this, &inner)
         };
         #[allow(unused_variables)]
-        let $string_input = || $ev.single_string($input, &format!("the input of {}()", $name));
+        let $string_input = || $ev.single_string($input, &format_args!("the input of {}()", $name));
         #[allow(unused_variables)]
         let $string_arg = |i: usize| -> Result<Option<String>, EvalError> {
-            $ev.single_string(&$arg(i)?, &format!("the argument of {}()", $name))
+            $ev.single_string(&$arg(i)?, &format_args!("the argument of {}()", $name))
         };
         #[allow(unused_variables)]
         let $int_arg = |i: usize| -> Result<Option<i64>, EvalError> {
-            $ev.single_integer(&$arg(i)?, &format!("the argument of {}()", $name))
+            $ev.single_integer(&$arg(i)?, &format_args!("the argument of {}()", $name))
         };
         #[allow(unused_variables)]
-        let $number_input = || $ev.single_value($input, &format!("the input of {}()", $name));
+        let $number_input = || $ev.single_value($input, &format_args!("the input of {}()", $name));
     };
 }
 
@@ -184,7 +184,7 @@ fn collections<M: Model>(
             } else {
                 let mut any = false;
                 for (i, item) in input.iter().enumerate() {
-                    if ev.single_bool(&lambda(0, item, i)?, "the criteria of exists()")?
+                    if ev.single_bool(&lambda(0, item, i)?, &"the criteria of exists()")?
                         == Some(true)
                     {
                         any = true;
@@ -197,7 +197,7 @@ fn collections<M: Model>(
         F::All => {
             let mut all = true;
             for (i, item) in input.iter().enumerate() {
-                if ev.single_bool(&lambda(0, item, i)?, "the criteria of all()")? != Some(true) {
+                if ev.single_bool(&lambda(0, item, i)?, &"the criteria of all()")? != Some(true) {
                     all = false;
                     break;
                 }
@@ -233,7 +233,7 @@ fn collections<M: Model>(
         F::Where => {
             let mut out = Vec::new();
             for (i, item) in input.iter().enumerate() {
-                if ev.single_bool(&lambda(0, item, i)?, "the criteria of where()")? == Some(true) {
+                if ev.single_bool(&lambda(0, item, i)?, &"the criteria of where()")? == Some(true) {
                     out.push(item.clone());
                 }
             }
@@ -248,13 +248,18 @@ fn collections<M: Model>(
         }
         F::Repeat => {
             let mut out: Collection<M::Node> = Vec::new();
+            // Each item's content hash, taken once: items are compared in
+            // depth only when their hashes agree.
+            let mut signatures = Vec::new();
             let mut pending = input.to_vec();
             while !pending.is_empty() {
                 let mut next = Vec::new();
                 for (i, item) in pending.iter().enumerate() {
                     for found in lambda(0, item, i)? {
-                        if !ev.contains(&out, &found) {
+                        let signature = ev.signature(&found);
+                        if !ev.contains_signed(&out, &signatures, &found, signature) {
                             out.push(found.clone());
+                            signatures.push(signature);
                             next.push(found);
                         }
                     }
@@ -285,21 +290,21 @@ fn collections<M: Model>(
         }
         F::As => {
             let ty = ev.resolve_type(&type_argument()?)?;
-            match ev.single(input, "the input of as()")? {
+            match ev.single(input, &"the input of as()")? {
                 Some(item) if ev.item_is(item, &ty, true) => vec![item.clone()],
                 _ => Vec::new(),
             }
         }
         F::Is => {
             let ty = ev.resolve_type(&type_argument()?)?;
-            match ev.single(input, "the input of is()")? {
+            match ev.single(input, &"the input of is()")? {
                 Some(item) => boolean(ev.item_is(item, &ty, false)),
                 None if ev.lenient() => boolean(false),
                 None => Vec::new(),
             }
         }
         F::Single => ev
-            .single(input, "the input of single()")?
+            .single(input, &"the input of single()")?
             .cloned()
             .into_iter()
             .collect(),
@@ -342,7 +347,7 @@ fn collections<M: Model>(
             all
         }
         F::Iif => {
-            let item = ev.single(input, "the input of iif()")?;
+            let item = ev.single(input, &"the input of iif()")?;
             let this: &[Item<M::Node>] = match item {
                 Some(_) => input,
                 None => scope.this,
@@ -353,7 +358,7 @@ fn collections<M: Model>(
                 total: scope.total,
             };
             let criterion = ev.eval(args[0], this, &inner)?;
-            let decided = match ev.single(&criterion, "the criterion of iif()")? {
+            let decided = match ev.single(&criterion, &"the criterion of iif()")? {
                 None => false,
                 Some(c) => match ev.value_of(c) {
                     Some(Value::Boolean(b)) => b,
@@ -672,7 +677,7 @@ fn math<M: Model>(
                 return error(format!("{name}() of a {}", x.type_name()));
             };
             let other = if matches!(function, F::Log | F::Power) {
-                match ev.single_value(&arg(0)?, &format!("the argument of {name}()"))? {
+                match ev.single_value(&arg(0)?, &format_args!("the argument of {name}()"))? {
                     None => return Ok(Vec::new()),
                     Some(v) => match v.decimal() {
                         Some(d) => Some((v, d)),
@@ -780,7 +785,7 @@ fn others<M: Model>(
             value(Value::Date(now.boundary(8, false, true).unwrap_or(now)))
         }
         F::TimeOfDay => value(Value::Time(time_now(&ev.now()))),
-        F::Not => match ev.single_bool(input, "the input of not()")? {
+        F::Not => match ev.single_bool(input, &"the input of not()")? {
             Some(b) => boolean(!b),
             None => Vec::new(),
         },
@@ -823,7 +828,7 @@ fn others<M: Model>(
                         index: Some(i as i64),
                         total: scope.total,
                     };
-                    key.push(ev.single_value(&ev.eval(k, this, &inner)?, "a sort key")?);
+                    key.push(ev.single_value(&ev.eval(k, this, &inner)?, &"a sort key")?);
                 }
                 keyed.push((key, item.clone()));
             }
@@ -863,7 +868,7 @@ fn others<M: Model>(
             _ => None,
         }),
         F::Comparable => {
-            let other = ev.single_value(&arg(0)?, "the argument of comparable()")?;
+            let other = ev.single_value(&arg(0)?, &"the argument of comparable()")?;
             match (number_input()?, other) {
                 (Some(Value::Quantity(a)), Some(Value::Quantity(b))) => boolean(a.comparable(&b)),
                 (None, _) | (_, None) => Vec::new(),
@@ -935,7 +940,7 @@ fn others<M: Model>(
                 return Ok(Vec::new());
             };
             let base = url.strip_prefix("http://hl7.org/fhir/StructureDefinition/");
-            match (base, ev.single(input, "the input of conformsTo()")?) {
+            match (base, ev.single(input, &"the input of conformsTo()")?) {
                 (_, None) => Vec::new(),
                 (Some(type_name), Some(Item::Node(node))) if ev.model().has_type(type_name) => {
                     let model = ev.model();
@@ -964,7 +969,7 @@ fn others<M: Model>(
             let Some(value_set) = string_arg(0)? else {
                 return Ok(Vec::new());
             };
-            let Some(item) = ev.single(input, "the input of memberOf()")? else {
+            let Some(item) = ev.single(input, &"the input of memberOf()")? else {
                 return Ok(Vec::new());
             };
             let codes = coded(ev, item);

@@ -52,6 +52,16 @@ pub trait Model {
     /// Whether two nodes hold the same content.
     fn same(&self, a: &Self::Node, b: &Self::Node) -> bool;
 
+    /// A hash of a node's content that agrees with [`Model::same`]: nodes
+    /// with the same content have the same hash (others may too). What
+    /// `repeat()`, `distinct()` and `isDistinct()` compare first, so that a
+    /// long collection of elements is not compared pairwise in depth.
+    /// `None` when the model gives none.
+    fn content_hash(&self, node: &Self::Node) -> Option<u64> {
+        let _ = node;
+        None
+    }
+
     /// The resource a reference points to, when it can be found without
     /// going outside the data (a contained resource, a Bundle entry).
     fn resolve(&self, from: &Self::Node, reference: &str) -> Option<Self::Node> {

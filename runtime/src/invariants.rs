@@ -124,14 +124,17 @@ pub struct Invariants {
 pub struct Table {
     invariants: Vec<Invariant>,
     /// Every element path with a constraint on it or below it, numbered.
-    paths: HashMap<String, u32>,
+    paths: HashMap<String, u32, foldhash::fast::RandomState>,
     /// By path number: the path, and the constraints on that element.
     at: Vec<(String, Vec<usize>)>,
+    /// By path number: the elements below it that are paths too, by name
+    /// (what a walk looks up at each child).
+    below: Vec<Vec<(String, u32)>>,
 }
 
 impl Table {
     pub fn new(invariants: Vec<Invariant>) -> Self {
-        let mut paths: HashMap<String, u32> = HashMap::new();
+        let mut paths: HashMap<String, u32, foldhash::fast::RandomState> = HashMap::default();
         let mut at: Vec<(String, Vec<usize>)> = Vec::new();
         for (index, invariant) in invariants.iter().enumerate() {
             let mut path = invariant.path.as_ref();
@@ -153,10 +156,22 @@ impl Table {
                 }
             }
         }
+        let mut below = vec![Vec::new(); at.len()];
+        for (id, (path, _)) in at.iter().enumerate() {
+            let (parent, name) = match path.rsplit_once('.') {
+                Some((parent, name)) => (parent, name),
+                None if !path.is_empty() => ("", path.as_str()),
+                None => continue,
+            };
+            if let Some(&parent) = paths.get(parent) {
+                below[parent as usize].push((name.to_owned(), id as u32));
+            }
+        }
         Table {
             invariants,
             paths,
             at,
+            below,
         }
     }
 
@@ -437,16 +452,18 @@ impl<'a> Document for Typed<'a> {
         node: &Node<'a>,
         out: &mut Vec<(&'s str, bool, Node<'a>)>,
     ) -> bool {
-        let mut children = Vec::new();
-        let known = self.collect(node, None, &mut children);
-        out.extend(children.into_iter().map(|c| (c.name, c.repeats, c.node)));
-        known
+        self.with_scratch(|children| {
+            let known = self.collect(node, None, children);
+            out.extend(children.drain(..).map(|c| (c.name, c.repeats, c.node)));
+            known
+        })
     }
 
     fn same_resource(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
         match (a, b) {
             (Node::Resource(a), Node::Resource(b)) => {
-                std::ptr::addr_eq(*a as *const dyn Object, *b as *const dyn Object)
+                a.type_code() == b.type_code()
+                    && std::ptr::addr_eq(*a as *const dyn Object, *b as *const dyn Object)
             }
             _ => false,
         }
@@ -484,10 +501,12 @@ fn check_in<M: Document>(
         environment,
         resource: None,
         path,
+        steps: Vec::new(),
         findings: std::mem::take(findings),
         unsupported: HashSet::new(),
-        buffer: String::new(),
         type_tables: Vec::new(),
+        spare_children: Vec::new(),
+        spare_contexts: Vec::new(),
     };
     walk.element(&resource, &resource, contexts, true, None);
     *findings = walk.findings;
@@ -502,17 +521,25 @@ struct Walk<'w, M: Document> {
     environment: Environment<'w, M>,
     /// The resource `%resource` is now set to.
     resource: Option<M::Node>,
-    /// Where the walk is, as a FHIRPath (`Patient.name[0]`): written out
-    /// only for a finding.
+    /// Where the walk began, as a FHIRPath (`Bundle.entry[0].resource`).
     path: String,
+    /// Where it is below that: each element's name, and its index when it
+    /// repeats. Spelled out (`Patient.name[0]`) only for a finding.
+    steps: Vec<(&'w str, Option<usize>)>,
     findings: Vec<Finding>,
     /// Constraints already reported as not evaluable.
     unsupported: HashSet<String>,
-    /// Room to spell a child's path in a table.
-    buffer: String,
     /// The table of each type met so far, by the address of its name.
     type_tables: Vec<((usize, usize), Option<&'w Table>)>,
+    /// Emptied buffers for the children and the contexts of an element,
+    /// kept for the next: a walk allocates as deep as the resource, not as
+    /// wide.
+    spare_children: Vec<Children<'w, M>>,
+    spare_contexts: Vec<Vec<Context<'w>>>,
 }
+
+/// An element's children: each with its name and whether it repeats.
+type Children<'w, M> = Vec<(&'w str, bool, <M as Model>::Node)>;
 
 impl<'w, M: Document> Walk<'w, M> {
     /// Checks `node` and walks its children; `skip` names a child not to
@@ -526,6 +553,8 @@ impl<'w, M: Document> Walk<'w, M> {
         skip: Option<&str>,
     ) {
         let contained = !top && self.model.is_resource(node);
+        // The same constraint from two tables (a type's and a profile's) is
+        // evaluated once.
         let mut done: Vec<&str> = Vec::new();
         for context in &contexts {
             for invariant in context
@@ -533,29 +562,49 @@ impl<'w, M: Document> Walk<'w, M> {
                 .on(context.path)
                 .filter(|i| !(contained && i.domain_resource))
             {
-                if !done.contains(&invariant.rule.key.as_ref()) {
+                if contexts.len() > 1 {
+                    if done.contains(&invariant.rule.key.as_ref()) {
+                        continue;
+                    }
                     done.push(&invariant.rule.key);
-                    self.evaluate(invariant, node, resource);
                 }
+                self.evaluate(invariant, node, resource);
             }
         }
         let bundle = top && self.model.type_name(node) == "Bundle";
-        let mut children = Vec::new();
+        let mut children = self.spare_children.pop().unwrap_or_default();
         if !self.model.named_children(node, &mut children) {
             self.findings.push(Finding {
                 key: String::new(),
                 severity: None,
-                path: self.path.clone(),
+                path: self.path(),
                 message: format!(
                     "the constraints below {} are not checked: its Rust type does not give its elements",
-                    self.path
+                    self.path()
                 ),
             });
-            return;
+        } else {
+            self.children(&children, resource, &contexts, bundle, skip);
         }
+        children.clear();
+        self.spare_children.push(children);
+        let mut contexts = contexts;
+        contexts.clear();
+        self.spare_contexts.push(contexts);
+    }
+
+    /// Walks the children of an element whose contexts are `contexts`.
+    fn children(
+        &mut self,
+        children: &Children<'w, M>,
+        resource: &M::Node,
+        contexts: &[Context<'w>],
+        bundle: bool,
+        skip: Option<&str>,
+    ) {
         let mut index = 0;
         let mut previous: Option<&str> = None;
-        for (name, repeats, child) in &children {
+        for (name, repeats, child) in children {
             index = if previous == Some(*name) {
                 index + 1
             } else {
@@ -565,25 +614,34 @@ impl<'w, M: Document> Walk<'w, M> {
             if skip == Some(*name) {
                 continue;
             }
-            let mark = self.path.len();
-            self.path.push('.');
-            self.path.push_str(name);
-            if *repeats {
-                let _ = write!(self.path, "[{index}]");
-            }
+            self.steps.push((name, repeats.then_some(index)));
             if bundle && *name == "entry" {
-                let inner = self.child_contexts(child, name, &contexts);
+                let inner = self.child_contexts(child, name, contexts);
                 self.element(child, resource, inner, false, Some("resource"));
             } else if self.model.is_resource(child) {
                 // A contained resource: its own type's constraints, with itself as %resource.
-                let inner = self.type_context(child).into_iter().collect();
+                let mut inner = self.spare_contexts.pop().unwrap_or_default();
+                inner.extend(self.type_context(child));
                 self.element(child, child, inner, false, None);
             } else {
-                let inner = self.child_contexts(child, name, &contexts);
+                let inner = self.child_contexts(child, name, contexts);
                 self.element(child, resource, inner, false, None);
             }
-            self.path.truncate(mark);
+            self.steps.pop();
         }
+    }
+
+    /// Where the walk is, as a FHIRPath (`Patient.name[0]`).
+    fn path(&self) -> String {
+        let mut path = self.path.clone();
+        for (name, index) in &self.steps {
+            path.push('.');
+            path.push_str(name);
+            if let Some(index) = index {
+                let _ = write!(path, "[{index}]");
+            }
+        }
+        path
     }
 
     /// The table of a node's own type, at its root.
@@ -611,19 +669,13 @@ impl<'w, M: Document> Walk<'w, M> {
         name: &str,
         contexts: &[Context<'w>],
     ) -> Vec<Context<'w>> {
-        let mut inner = Vec::new();
+        let mut inner = self.spare_contexts.pop().unwrap_or_default();
         for context in contexts {
-            let parent = context.table.at[context.path as usize].0.as_str();
-            self.buffer.clear();
-            if !parent.is_empty() {
-                self.buffer.push_str(parent);
-                self.buffer.push('.');
-            }
-            self.buffer.push_str(name);
-            if let Some(&path) = context.table.paths.get(self.buffer.as_str()) {
+            let below = &context.table.below[context.path as usize];
+            if let Some((_, path)) = below.iter().find(|(n, _)| n == name) {
                 inner.push(Context {
                     table: context.table,
-                    path,
+                    path: *path,
                 });
             }
         }
@@ -657,7 +709,7 @@ impl<'w, M: Document> Walk<'w, M> {
             Ok(false) => self.findings.push(Finding {
                 key: rule.key.to_string(),
                 severity: Some(rule.severity),
-                path: self.path.clone(),
+                path: self.path(),
                 message: format!("{}: {}", rule.key, rule.human),
             }),
             Err(e) if e.unsupported => {
@@ -665,7 +717,7 @@ impl<'w, M: Document> Walk<'w, M> {
                     self.findings.push(Finding {
                         key: rule.key.to_string(),
                         severity: None,
-                        path: self.path.clone(),
+                        path: self.path(),
                         message: format!("{}: not checked: {}", rule.key, e.message),
                     });
                 }
@@ -673,7 +725,7 @@ impl<'w, M: Document> Walk<'w, M> {
             Err(e) => self.findings.push(Finding {
                 key: rule.key.to_string(),
                 severity: Some(rule.severity),
-                path: self.path.clone(),
+                path: self.path(),
                 message: format!(
                     "{}: {} (the constraint fails to evaluate: {})",
                     rule.key, rule.human, e.message

@@ -8,6 +8,7 @@
 //! values a read produced (or a program built), with no JSON in between.
 
 use std::cell::RefCell;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use fhirgen_fhirpath::model::UnknownElement;
 use fhirgen_fhirpath::temporal::{DateTime, Time};
@@ -272,7 +273,8 @@ impl<'a, 'o> Elements<'a, 'o> {
 pub type TypeBases = [(&'static str, &'static str)];
 
 /// The type hierarchy by name, for lookups.
-pub type TypeIndex = std::collections::HashMap<&'static str, &'static str>;
+pub type TypeIndex =
+    std::collections::HashMap<&'static str, &'static str, foldhash::fast::RandomState>;
 
 /// A resource (and what it holds) as FHIRPath sees it.
 pub struct Typed<'a> {
@@ -310,6 +312,16 @@ impl<'a> Typed<'a> {
         !e.is_opaque()
     }
 
+    /// Runs `f` with an empty buffer for children, kept for the next call
+    /// (one allocation per walk, not one per element); `f` leaves it empty.
+    pub(crate) fn with_scratch<R>(&self, f: impl FnOnce(&mut Vec<Child<'a>>) -> R) -> R {
+        let mut scratch = self.scratch.take();
+        let result = f(&mut scratch);
+        scratch.clear();
+        *self.scratch.borrow_mut() = scratch;
+        result
+    }
+
     pub fn is_resource(&self, node: &Node<'a>) -> bool {
         matches!(node, Node::Resource(_) | Node::Placeholder(_))
     }
@@ -330,10 +342,15 @@ impl<'a> Typed<'a> {
     fn same_content(&self, a: &Node<'a>, b: &Node<'a>, depth: usize) -> bool {
         match (a, b) {
             (Node::Object(x) | Node::Resource(x), Node::Object(y) | Node::Resource(y)) => {
+                // A struct and its first field can share an address: the
+                // type is compared first.
+                if x.type_code() != y.type_code() {
+                    return false;
+                }
                 if std::ptr::addr_eq(*x as *const dyn Object, *y as *const dyn Object) {
                     return true;
                 }
-                if x.type_code() != y.type_code() || depth > crate::limits::max_depth() {
+                if depth > crate::limits::max_depth() {
                     return false;
                 }
                 self.same_children(a, b, depth)
@@ -355,6 +372,43 @@ impl<'a> Typed<'a> {
                 .iter()
                 .zip(&right)
                 .all(|(l, r)| l.name == r.name && self.same_content(&l.node, &r.node, depth + 1))
+    }
+
+    /// Feeds `node`'s content to `hasher` as [`Typed::same_content`] sees
+    /// it: the type of an object, the value of a primitive (strings,
+    /// booleans and integers by value, other values by kind: a decimal's
+    /// `1.0` is `1.00`), and the children by name, in order, `levels` deep
+    /// (below, what is equal is equal; the hash need only tell most
+    /// different elements apart, cheaply: `repeat()` hashes each element of
+    /// a tree).
+    fn hash_content(&self, node: &Node<'a>, levels: usize, hasher: &mut impl Hasher) {
+        match node {
+            Node::Object(x) | Node::Resource(x) => {
+                hasher.write_u8(0);
+                hasher.write(x.type_code().as_bytes());
+            }
+            Node::Plain(..) | Node::Constant(..) | Node::Primitive(..) => {
+                hasher.write_u8(1);
+                match self.value(node) {
+                    Some(Value::String(text)) => hasher.write(text.as_bytes()),
+                    Some(Value::Boolean(b)) => hasher.write_u8(2 + u8::from(b)),
+                    Some(Value::Integer(i)) => hasher.write_i64(i),
+                    Some(other) => std::mem::discriminant(&other).hash(hasher),
+                    None => hasher.write_u8(4),
+                }
+            }
+            Node::Placeholder(_) => return,
+        }
+        if levels == 0 {
+            return;
+        }
+        let mut children = Vec::new();
+        self.collect(node, None, &mut children);
+        hasher.write_usize(children.len());
+        for child in &children {
+            hasher.write(child.name.as_bytes());
+            self.hash_content(&child.node, levels - 1, hasher);
+        }
     }
 
     /// A child of `node` by name, first one.
@@ -448,6 +502,12 @@ impl<'a> Model for Typed<'a> {
 
     fn same(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
         self.same_content(a, b, 0)
+    }
+
+    fn content_hash(&self, node: &Node<'a>) -> Option<u64> {
+        let mut hasher = foldhash::fast::FixedState::default().build_hasher();
+        self.hash_content(node, 2, &mut hasher);
+        Some(hasher.finish())
     }
 
     fn html_checks(&self, div: &Node<'a>) -> Option<bool> {
