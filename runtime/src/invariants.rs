@@ -553,8 +553,8 @@ impl<'w, M: Document> Walk<'w, M> {
         skip: Option<&str>,
     ) {
         let contained = !top && self.model.is_resource(node);
-        // The same constraint from two tables (a type's and a profile's) is
-        // evaluated once.
+        // A constraint is evaluated once at an element, though two tables
+        // (a type's and a profile's) have it.
         let mut done: Vec<&str> = Vec::new();
         for context in &contexts {
             for invariant in context
@@ -562,12 +562,10 @@ impl<'w, M: Document> Walk<'w, M> {
                 .on(context.path)
                 .filter(|i| !(contained && i.domain_resource))
             {
-                if contexts.len() > 1 {
-                    if done.contains(&invariant.rule.key.as_ref()) {
-                        continue;
-                    }
-                    done.push(&invariant.rule.key);
+                if done.contains(&invariant.rule.key.as_ref()) {
+                    continue;
                 }
+                done.push(&invariant.rule.key);
                 self.evaluate(invariant, node, resource);
             }
         }
