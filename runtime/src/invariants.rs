@@ -123,8 +123,8 @@ pub struct Invariants {
 #[derive(Clone)]
 pub struct Table {
     invariants: Vec<Invariant>,
-    /// Every element path with a constraint on it or below it, numbered.
-    paths: HashMap<String, u32, foldhash::fast::RandomState>,
+    /// The number of the root's path, if anything is checked.
+    root: Option<u32>,
     /// By path number: the path, and the constraints on that element.
     at: Vec<(String, Vec<usize>)>,
     /// By path number: the elements below it that are paths too, by name
@@ -134,7 +134,8 @@ pub struct Table {
 
 impl Table {
     pub fn new(invariants: Vec<Invariant>) -> Self {
-        let mut paths: HashMap<String, u32, foldhash::fast::RandomState> = HashMap::default();
+        // Every element path with a constraint on it or below it, numbered.
+        let mut paths: HashMap<String, u32> = HashMap::new();
         let mut at: Vec<(String, Vec<usize>)> = Vec::new();
         for (index, invariant) in invariants.iter().enumerate() {
             let mut path = invariant.path.as_ref();
@@ -169,7 +170,7 @@ impl Table {
         }
         Table {
             invariants,
-            paths,
+            root: paths.get("").copied(),
             at,
             below,
         }
@@ -177,7 +178,7 @@ impl Table {
 
     /// The number of the root's path, if anything is checked.
     fn root(&self) -> Option<u32> {
-        self.paths.get("").copied()
+        self.root
     }
 
     /// The constraints on the element numbered `path`.
