@@ -15,7 +15,7 @@ use crate::{functions, ucum};
 
 /// Deepest nesting an evaluation may reach: that of the expression's tree,
 /// which the parser bounds (a lambda is evaluated at its own depth).
-const MAX_DEPTH: usize = crate::parser::MAX_DEPTH + 1;
+pub(crate) const MAX_DEPTH: usize = crate::parser::MAX_DEPTH + 1;
 
 /// Most items a collection built by `repeat()` or `descendants()` may hold.
 pub const MAX_ITEMS: usize = 1_000_000;
@@ -85,8 +85,11 @@ pub struct Environment<'m, M: Model> {
     /// `reference.startsWith('#').not() or ...`, holds for a Reference
     /// without `reference`).
     pub strict: bool,
-    variables: Vec<(String, Collection<M::Node>)>,
+    pub(crate) variables: Vec<(String, Collection<M::Node>)>,
     now: DateTime,
+    /// Emptied node buffers, kept for the next compiled evaluation (see
+    /// [`crate::Predicate`]).
+    pub(crate) buffers: std::cell::RefCell<Vec<Vec<M::Node>>>,
 }
 
 impl<'m, M: Model> Environment<'m, M> {
@@ -97,6 +100,7 @@ impl<'m, M: Model> Environment<'m, M> {
             strict: true,
             variables: Vec::new(),
             now: now_utc(),
+            buffers: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -734,28 +738,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
         &self,
         type_name: &TypeName<'_>,
     ) -> Result<(bool, String), EvalError> {
-        let name = type_name.name.as_ref();
-        let system = |name: &str| {
-            matches!(
-                name,
-                "Boolean"
-                    | "Integer"
-                    | "Decimal"
-                    | "String"
-                    | "Date"
-                    | "DateTime"
-                    | "Time"
-                    | "Quantity"
-            )
-        };
-        match type_name.namespace.as_deref() {
-            Some("System") if system(name) => Ok((true, name.to_owned())),
-            Some("FHIR") if self.model().has_type(name) => Ok((false, name.to_owned())),
-            None if self.model().has_type(name) => Ok((false, name.to_owned())),
-            None if system(name) => Ok((true, name.to_owned())),
-            Some("System") => Ok((true, name.to_owned())),
-            _ => error(format!("unknown type `{name}`")),
-        }
+        resolve_type(self.model(), type_name)
     }
 
     /// Whether `item` is of the type (`exact` for `as`/`ofType` on
@@ -768,18 +751,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     ) -> bool {
         match item {
             Item::Value(v) => *system && v.type_name() == name,
-            Item::Node(node) => {
-                if *system {
-                    return false;
-                }
-                let model = self.model();
-                let actual = model.type_name(node);
-                if actual == name {
-                    return true;
-                }
-                let primitive = name.starts_with(|c: char| c.is_ascii_lowercase());
-                (!exact || !primitive) && model.is_a(actual, name)
-            }
+            Item::Node(node) => node_is(self.model(), node, (*system, name), exact),
             Item::Type { .. } => false,
         }
     }
@@ -1066,4 +1038,55 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn now(&self) -> DateTime {
         self.env.now
     }
+}
+
+/// Resolves a type name: `System.X`, `FHIR.X`, or unqualified (the
+/// model's type if it has one, else System's): whether it is System's, and
+/// the name.
+pub(crate) fn resolve_type<M: Model>(
+    model: &M,
+    type_name: &TypeName<'_>,
+) -> Result<(bool, String), EvalError> {
+    let name = type_name.name.as_ref();
+    let system = |name: &str| {
+        matches!(
+            name,
+            "Boolean"
+                | "Integer"
+                | "Decimal"
+                | "String"
+                | "Date"
+                | "DateTime"
+                | "Time"
+                | "Quantity"
+        )
+    };
+    match type_name.namespace.as_deref() {
+        Some("System") if system(name) => Ok((true, name.to_owned())),
+        Some("FHIR") if model.has_type(name) => Ok((false, name.to_owned())),
+        None if model.has_type(name) => Ok((false, name.to_owned())),
+        None if system(name) => Ok((true, name.to_owned())),
+        Some("System") => Ok((true, name.to_owned())),
+        _ => error(format!("unknown type `{name}`")),
+    }
+}
+
+/// Whether an element is of a type (`ty` as [`resolve_type`] gives it):
+/// its own, or (unless `exact` and the type a primitive) one it derives
+/// from. An element is of no System type.
+pub(crate) fn node_is<M: Model>(
+    model: &M,
+    node: &M::Node,
+    (system, name): (bool, &str),
+    exact: bool,
+) -> bool {
+    if system {
+        return false;
+    }
+    let actual = model.type_name(node);
+    if actual == name {
+        return true;
+    }
+    let primitive = name.starts_with(|c: char| c.is_ascii_lowercase());
+    (!exact || !primitive) && model.is_a(actual, name)
 }

@@ -36,6 +36,14 @@ pub trait Model {
     /// extensions, and for other types.
     fn value(&self, node: &Self::Node) -> Option<Value>;
 
+    /// A string primitive's value without copying it: what
+    /// [`Model::value`] gives as a `Value::String`, when the model can lend
+    /// it (`None` otherwise, and for other types).
+    fn text<'s>(&'s self, node: &'s Self::Node) -> Option<&'s str> {
+        let _ = node;
+        None
+    }
+
     /// Whether a primitive has a value (`hasValue()`), even one
     /// [`Model::value`] cannot represent (a decimal beyond 28 digits).
     fn has_value(&self, node: &Self::Node) -> bool {

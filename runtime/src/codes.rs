@@ -116,6 +116,10 @@ impl<T: CodeEnum> PrimitiveValue for T {
     fn fhirpath(&self, _: Kind) -> Option<fhirgen_fhirpath::Value> {
         Some(fhirgen_fhirpath::Value::String(self.code().to_owned()))
     }
+
+    fn text(&self, _: Kind) -> Option<&str> {
+        Some(self.code())
+    }
 }
 
 /// What a `code` element holds: any code (`String`), or a code enum.

@@ -324,6 +324,13 @@ impl<'a> Model for FhirJson<'a> {
         }
     }
 
+    fn text<'n>(&'n self, node: &'n Element<'a>) -> Option<&'n str> {
+        match node.value? {
+            Json::String(s) if crate::typed::is_string(node.kind?) => Some(s),
+            _ => None,
+        }
+    }
+
     fn has_value(&self, node: &Element<'a>) -> bool {
         node.kind.is_some() && node.value.is_some_and(|v| *v != Json::Null)
     }

@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use fhirgen_fhirpath::{Environment, Expression, Item, Model};
+use fhirgen_fhirpath::{Environment, Expression, Item, Model, Predicate};
 
 use crate::error::{Error, Issue, IssueCode};
 use crate::fhirpath::{Element, FhirJson, Terminology};
@@ -123,6 +123,8 @@ pub struct Invariants {
 #[derive(Clone)]
 pub struct Table {
     invariants: Vec<Invariant>,
+    /// By invariant: its expression and its slice's condition, compiled.
+    compiled: Vec<Compiled>,
     /// The number of the root's path, if anything is checked.
     root: Option<u32>,
     /// By path number: the path, and the constraints on that element.
@@ -168,8 +170,16 @@ impl Table {
                 below[parent as usize].push((name.to_owned(), id as u32));
             }
         }
+        let compiled = invariants
+            .iter()
+            .map(|i| Compiled {
+                rule: Predicate::compile(&i.rule.expression),
+                slice: i.slice.as_ref().map(Predicate::compile),
+            })
+            .collect();
         Table {
             invariants,
+            compiled,
             root: paths.get("").copied(),
             at,
             below,
@@ -182,12 +192,19 @@ impl Table {
     }
 
     /// The constraints on the element numbered `path`.
-    fn on(&self, path: u32) -> impl Iterator<Item = &Invariant> {
+    fn on(&self, path: u32) -> impl Iterator<Item = (&Invariant, &Compiled)> {
         self.at[path as usize]
             .1
             .iter()
-            .map(|&i| &self.invariants[i])
+            .map(|&i| (&self.invariants[i], &self.compiled[i]))
     }
+}
+
+/// An invariant's expressions compiled (see [`Predicate`]).
+#[derive(Clone)]
+struct Compiled {
+    rule: Predicate,
+    slice: Option<Predicate>,
 }
 
 /// A table written out by the generator: built into its index on first use.
@@ -558,16 +575,16 @@ impl<'w, M: Document> Walk<'w, M> {
         // (a type's and a profile's) have it.
         let mut done: Vec<&str> = Vec::new();
         for context in &contexts {
-            for invariant in context
+            for (invariant, compiled) in context
                 .table
                 .on(context.path)
-                .filter(|i| !(contained && i.domain_resource))
+                .filter(|(i, _)| !(contained && i.domain_resource))
             {
                 if done.contains(&invariant.rule.key.as_ref()) {
                     continue;
                 }
                 done.push(&invariant.rule.key);
-                self.evaluate(invariant, node, resource);
+                self.evaluate(invariant, compiled, node, resource);
             }
         }
         let bundle = top && self.model.type_name(node) == "Bundle";
@@ -683,7 +700,13 @@ impl<'w, M: Document> Walk<'w, M> {
         inner
     }
 
-    fn evaluate(&mut self, invariant: &Invariant, node: &M::Node, resource: &M::Node) {
+    fn evaluate(
+        &mut self,
+        invariant: &Invariant,
+        compiled: &Compiled,
+        node: &M::Node,
+        resource: &M::Node,
+    ) {
         let same = self
             .resource
             .as_ref()
@@ -694,16 +717,13 @@ impl<'w, M: Document> Walk<'w, M> {
                 .set_variable("resource", vec![Item::Node(resource.clone())]);
         }
         let environment = &self.environment;
-        if let Some(slice) = &invariant.slice
-            && !matches!(
-                environment.check(slice, vec![Item::Node(node.clone())]),
-                Ok(true)
-            )
+        if let (Some(slice), Some(compiled)) = (&invariant.slice, &compiled.slice)
+            && !matches!(environment.check_predicate(compiled, slice, node), Ok(true))
         {
             return;
         }
         let rule = &invariant.rule;
-        match environment.check(&rule.expression, vec![Item::Node(node.clone())]) {
+        match environment.check_predicate(&compiled.rule, &rule.expression, node) {
             Ok(true) => {}
             Ok(false) => self.findings.push(Finding {
                 key: rule.key.to_string(),

@@ -264,6 +264,12 @@ pub trait PrimitiveValue: Sized {
     fn write(&self, w: &mut Writer);
     /// The value as FHIRPath sees it, for an element of kind `kind`.
     fn fhirpath(&self, kind: Kind) -> Option<Value>;
+    /// The value lent as text, when FHIRPath sees it as a String (what
+    /// [`PrimitiveValue::fhirpath`] would copy).
+    fn text(&self, kind: Kind) -> Option<&str> {
+        let _ = kind;
+        None
+    }
 }
 
 impl PrimitiveValue for bool {
@@ -333,6 +339,10 @@ impl PrimitiveValue for String {
 
     fn fhirpath(&self, kind: Kind) -> Option<Value> {
         text_value(kind, self)
+    }
+
+    fn text(&self, kind: Kind) -> Option<&str> {
+        crate::typed::is_string(kind).then_some(self.as_str())
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Child<'a> {
 pub trait PrimitiveNode {
     /// The value, typed by `kind`; `None` when there is none.
     fn value(&self, kind: Kind) -> Option<Value>;
+    /// The value of a String kind, lent (see [`Model::text`]).
+    fn text(&self, kind: Kind) -> Option<&str>;
     fn has_value(&self) -> bool;
     /// Gives its `id` and extensions.
     fn parts<'a>(&'a self, e: &mut Elements<'a, '_>);
@@ -59,6 +61,10 @@ pub trait PrimitiveNode {
 impl<V: PrimitiveValue, X: Object> PrimitiveNode for Primitive<V, X> {
     fn value(&self, kind: Kind) -> Option<Value> {
         self.value.as_ref()?.fhirpath(kind)
+    }
+
+    fn text(&self, kind: Kind) -> Option<&str> {
+        self.value.as_ref()?.text(kind)
     }
 
     fn has_value(&self) -> bool {
@@ -76,17 +82,25 @@ impl<V: PrimitiveValue, X: Object> PrimitiveNode for Primitive<V, X> {
 /// A bare value as FHIRPath sees it.
 pub trait PlainNode {
     fn value(&self, kind: Kind) -> Option<Value>;
+    fn text(&self, kind: Kind) -> Option<&str>;
 }
 
 impl<V: PrimitiveValue> PlainNode for V {
     fn value(&self, kind: Kind) -> Option<Value> {
         self.fhirpath(kind)
     }
+
+    fn text(&self, kind: Kind) -> Option<&str> {
+        PrimitiveValue::text(self, kind)
+    }
 }
 
 /// The FHIRPath value of a primitive given as text (a JSON string or
 /// number) and typed by `kind`.
 pub(crate) fn text_value(kind: Kind, text: &str) -> Option<Value> {
+    if is_string(kind) {
+        return Some(Value::String(text.to_owned()));
+    }
     Some(match kind {
         Kind::Boolean => Value::Boolean(text.parse().ok()?),
         Kind::Integer | Kind::UnsignedInt | Kind::PositiveInt => Value::Integer(text.parse().ok()?),
@@ -100,6 +114,23 @@ pub(crate) fn text_value(kind: Kind, text: &str) -> Option<Value> {
         Kind::Time => Value::Time(Time::parse(text)?),
         _ => Value::String(text.to_owned()),
     })
+}
+
+/// Whether FHIRPath sees a primitive of this kind as a String (`code`,
+/// `uri`, `markdown`...), its text as it is.
+pub(crate) fn is_string(kind: Kind) -> bool {
+    !matches!(
+        kind,
+        Kind::Boolean
+            | Kind::Integer
+            | Kind::UnsignedInt
+            | Kind::PositiveInt
+            | Kind::Decimal
+            | Kind::Date
+            | Kind::DateTime
+            | Kind::Instant
+            | Kind::Time
+    )
 }
 
 /// Collects the elements of one value: all of them, or those of one name.
@@ -472,6 +503,18 @@ impl<'a> Model for Typed<'a> {
                 JsonValue::Int(i) => Some(Value::Integer(*i)),
                 _ => text_value(*kind, pattern.text()),
             },
+        }
+    }
+
+    fn text<'n>(&'n self, node: &'n Node<'a>) -> Option<&'n str> {
+        match node {
+            Node::Primitive(primitive, kind) => primitive.text(*kind),
+            Node::Plain(value, kind) => value.text(*kind),
+            Node::Constant(pattern, kind) if is_string(*kind) => match pattern.value() {
+                JsonValue::Str(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
