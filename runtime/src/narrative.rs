@@ -106,10 +106,29 @@ enum Attribute {
 
 /// Checks narrative XHTML; the problem found first.
 ///
+/// Narratives as systems write them (elements, quoted attributes, text and
+/// XML's character references) are recognized by one scan that accepts
+/// only what the full check accepts; anything else (comments, CDATA, other
+/// spellings, and every problem) goes to the full check, which has the
+/// words for what is wrong.
+pub(crate) fn check(text: &str) -> Result<(), String> {
+    if plain::accepts(text.as_bytes()) {
+        debug_assert_eq!(
+            check_fully(text),
+            Ok(()),
+            "the narrative scan accepted what the full check refuses: {text:?}"
+        );
+        return Ok(());
+    }
+    check_fully(text)
+}
+
+/// The full check, on every XML event.
+///
 /// Most of a narrative's bytes are text and attribute values: those are
 /// looked at byte by byte only where a rule needs them (the first text with
 /// content, URLs, styles), without copies.
-pub(crate) fn check(text: &str) -> Result<(), String> {
+fn check_fully(text: &str) -> Result<(), String> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut depth = 0usize;
     let mut roots = 0usize;
@@ -146,6 +165,9 @@ pub(crate) fn check(text: &str) -> Result<(), String> {
                         "the narrative uses the entity `&{};`: only XML's own and numeric character references are allowed",
                         String::from_utf8_lossy(name)
                     ));
+                }
+                if depth == 0 {
+                    return Err("the narrative has text outside its <div>".to_owned());
                 }
                 content = true;
             }
@@ -285,6 +307,161 @@ fn open(
     Ok(())
 }
 
+/// One pass over a narrative in the plain form systems write: it says yes
+/// only to what [`check_fully`] accepts, and no (leaving the full check to
+/// decide and explain) to anything else.
+mod plain {
+    use super::{Attribute, XHTML, allowed_element, attribute_kind, has_content};
+    use super::{runs_script, script_scheme};
+
+    /// XML's white space.
+    fn space(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+    }
+
+    /// Whether `text` is well-formed narrative in the plain form: one
+    /// XHTML `div` of allowed elements with double- or single-quoted
+    /// attributes (no white space around `=`, no `&`, `<` or `>` in a
+    /// value), text whose references are XML's five or numeric ones, and
+    /// some content; no comment, CDATA, DOCTYPE or processing instruction.
+    pub(super) fn accepts(text: &[u8]) -> bool {
+        let mut at = 0;
+        let mut open: Vec<&[u8]> = Vec::new();
+        let mut roots = 0;
+        let mut content = false;
+        loop {
+            // Text, up to the next markup or reference.
+            let end = memchr::memchr2(b'<', b'&', &text[at..]).map_or(text.len(), |i| at + i);
+            if !content || open.is_empty() {
+                let found = has_content(&text[at..end]);
+                if found && open.is_empty() {
+                    return false;
+                }
+                content |= found;
+            }
+            at = end;
+            match text.get(at) {
+                None => break,
+                Some(b'&') => match reference(&text[at + 1..]) {
+                    Some(length) if !open.is_empty() => {
+                        at += 1 + length;
+                        content = true;
+                    }
+                    _ => return false,
+                },
+                Some(_) => match text.get(at + 1) {
+                    Some(b'/') => {
+                        let name = name(&text[at + 2..]);
+                        if open.pop() != Some(name) || text.get(at + 2 + name.len()) != Some(&b'>')
+                        {
+                            return false;
+                        }
+                        at += 3 + name.len();
+                    }
+                    _ => {
+                        let name = name(&text[at + 1..]);
+                        if name.is_empty() || !allowed_element(name) {
+                            return false;
+                        }
+                        if open.is_empty() {
+                            roots += 1;
+                            if roots > 1 || name != b"div" {
+                                return false;
+                            }
+                        }
+                        let Some((length, empty)) =
+                            attributes(&text[at + 1 + name.len()..], open.is_empty())
+                        else {
+                            return false;
+                        };
+                        at += 1 + name.len() + length;
+                        content |= name == b"img";
+                        if !empty {
+                            open.push(name);
+                        }
+                    }
+                },
+            }
+        }
+        open.is_empty() && roots == 1 && content
+    }
+
+    /// An element's name: ASCII letters and digits (every allowed name is).
+    fn name(text: &[u8]) -> &[u8] {
+        let length = text
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .unwrap_or(text.len());
+        &text[..length]
+    }
+
+    /// The length of a reference after its `&` (`amp;`, `#160;`, `#xA0;`),
+    /// if it is one XML defines.
+    fn reference(text: &[u8]) -> Option<usize> {
+        let end = text.iter().take(12).position(|&b| b == b';')?;
+        let name = &text[..end];
+        let known = match name {
+            b"lt" | b"gt" | b"amp" | b"quot" | b"apos" => true,
+            [b'#', b'x', hex @ ..] => !hex.is_empty() && hex.iter().all(u8::is_ascii_hexdigit),
+            [b'#', digits @ ..] => !digits.is_empty() && digits.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        known.then_some(end + 1)
+    }
+
+    /// A start tag's attributes and its end (`>`, or `/>` for an empty
+    /// element): how long it is, and whether it is empty. `root`: the
+    /// XHTML namespace must be declared.
+    fn attributes(text: &[u8], root: bool) -> Option<(usize, bool)> {
+        let mut at = 0;
+        let mut namespace = false;
+        let mut seen: [&[u8]; 8] = [&[]; 8];
+        let mut count = 0;
+        loop {
+            let before = at;
+            while text.get(at).copied().is_some_and(space) {
+                at += 1;
+            }
+            match text.get(at)? {
+                b'>' => return (!root || namespace).then_some((at + 1, false)),
+                b'/' if text.get(at + 1) == Some(&b'>') => {
+                    return (!root || namespace).then_some((at + 2, true));
+                }
+                // Attributes are separated by white space.
+                _ if at == before => return None,
+                _ => {}
+            }
+            let length = text[at..]
+                .iter()
+                .position(|&b| b == b'=')
+                .filter(|&l| l > 0)?;
+            let key = &text[at..at + length];
+            let kind = attribute_kind(key)?;
+            // Repeated, or more than the few an element usually has: the
+            // full check decides.
+            if count == seen.len() || seen[..count].contains(&key) {
+                return None;
+            }
+            seen[count] = key;
+            count += 1;
+            at += length + 1;
+            let quote = *text.get(at).filter(|&&q| q == b'"' || q == b'\'')?;
+            let length = memchr::memchr(quote, &text[at + 1..])?;
+            let value = &text[at + 1..at + 1 + length];
+            if memchr::memchr3(b'&', b'<', b'>', value).is_some() {
+                return None;
+            }
+            match kind {
+                Attribute::Namespace => namespace = value == XHTML.as_bytes(),
+                Attribute::Url if script_scheme(value).is_some() => return None,
+                Attribute::Style if runs_script(value) => return None,
+                _ => {}
+            }
+            at += length + 2;
+        }
+    }
+}
+
 /// What a browser skips inside a URL scheme or a CSS keyword: ASCII white
 /// space and control characters.
 fn ignored(b: u8) -> bool {
@@ -324,9 +501,13 @@ fn runs_script(style: &[u8]) -> bool {
             .rev()
             .all(|w| letters.next().is_some_and(|b| b.to_ascii_lowercase() == *w))
     };
-    style.iter().enumerate().any(|(at, &b)| {
-        (b == b'(' && ends_with(&style[..at], b"expression"))
-            || (b == b':' && ends_with(&style[..at], b"javascript"))
+    memchr::memchr2_iter(b'(', b':', style).any(|at| {
+        let word: &[u8] = if style[at] == b'(' {
+            b"expression"
+        } else {
+            b"javascript"
+        };
+        ends_with(&style[..at], word)
     })
 }
 
@@ -443,6 +624,73 @@ mod tests {
         assert!(super::check(&div("&#160;")).is_ok());
         let outside = super::check("x<div xmlns=\"http://www.w3.org/1999/xhtml\">y</div>");
         assert!(outside.unwrap_err().contains("outside"));
+    }
+
+    /// The plain scan accepts the usual forms itself, and nothing the full
+    /// check refuses: other spellings are left to the full check, which
+    /// accepts or refuses them as before.
+    #[test]
+    fn the_plain_scan_accepts_only_what_the_full_check_accepts() {
+        let div =
+            |inner: &str| format!("<div xmlns=\"http://www.w3.org/1999/xhtml\">{inner}</div>");
+        let plain = [
+            div("<p>Hello &amp; good&#160;bye &#xA0;</p>"),
+            div("<table border='1'><tr><td colspan=\"2\">x</td></tr></table><br/><br />"),
+            div("<a href=\"https://example.org/a?b=1\" style=\"color: red\">x</a>"),
+            "\n <div xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\">é</div>\n".to_owned(),
+            div("<img src=\"a.png\" alt=\"\"/>"),
+        ];
+        for text in &plain {
+            assert!(super::plain::accepts(text.as_bytes()), "{text}");
+            assert_eq!(super::check_fully(text), Ok(()), "{text}");
+        }
+        // Well-formed but not plain: the full check decides.
+        let left = [
+            div("<!-- a comment -->x"),
+            div("<![CDATA[x]]>"),
+            div("<p class = \"a\">x</p>"),
+            div("<p class=\"a&amp;b\">x</p>"),
+            div("<p title=\"a > b\">x</p>"),
+            div("x</div >"),
+            // Not well-formed (XML wants white space between attributes),
+            // but the full check, reading as quick-xml does, lets it pass.
+            div("<p id=\"a\"title=\"b\">x</p>"),
+            div("<p a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"9\">x</p>")
+                .replace(" a=", " id=")
+                .replace(" b=", " class=")
+                .replace(" c=", " title=")
+                .replace(" d=", " lang=")
+                .replace(" e=", " dir=")
+                .replace(" f=", " style=")
+                .replace(" g=", " align=")
+                .replace(" h=", " width=")
+                .replace(" i=", " height="),
+        ];
+        for text in &left {
+            assert!(!super::plain::accepts(text.as_bytes()), "{text}");
+        }
+        // Refused by the full check: never accepted by the scan.
+        let wrong = [
+            div("<script>alert(1)</script>"),
+            div("<p onclick=\"x()\">x</p>"),
+            div("<a href=\"javascript:alert(1)\">x</a>"),
+            div("<p style=\"width: expression(1)\">x</p>"),
+            div("<p>x</b>"),
+            div("<p>x"),
+            div("&nbsp;"),
+            div("<p id=\"a\" id=\"b\">x</p>"),
+            div("   "),
+            div("") + &div("x"),
+            "&amp;".to_owned() + &div("x"),
+            "<div>x</div>".to_owned(),
+            "<p xmlns=\"http://www.w3.org/1999/xhtml\">x</p>".to_owned(),
+            "<!DOCTYPE div><div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>".to_owned(),
+            "<?xml version=\"1.0\"?><div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>".to_owned(),
+        ];
+        for text in &wrong {
+            assert!(!super::plain::accepts(text.as_bytes()), "{text}");
+            assert!(super::check(text).is_err(), "{text}");
+        }
     }
 
     #[test]
