@@ -2,8 +2,8 @@
 # Runs every cargo-fuzz target for SECONDS each (default 60), one after the
 # other, with corpora seeded from the official packages in $FHIR_PACKAGES
 # (examples up to 64 kB for the readers, small archives re-packed from the
-# packages' own files, the FHIRPath suite's expressions, the queries and
-# scopes of fuzz/seeds/). The corpora live in
+# packages' own files, the FHIRPath suite's expressions, the queries,
+# scopes and narratives of fuzz/seeds/). The corpora live in
 # fuzz/corpus/ (not committed: they hold the packages' files); what a run
 # finds is left in fuzz/artifacts/<target>/ and the script fails.
 #
@@ -17,7 +17,7 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(r4_read profile_read one_verdict package_archive fhirpath_parse search_query smart_scope)
+  targets=(r4_read profile_read one_verdict package_archive fhirpath_parse search_query smart_scope narrative)
 fi
 packages="${FHIR_PACKAGES:-$(cd .. && pwd)/shared/fhir-packages}"
 suite="${FHIRPATH_TESTS:-$(cd "$packages/.." && pwd)/fhirpath-tests}/tests-fhir-r4.xml"
@@ -28,7 +28,7 @@ seed() {
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' RETURN
   mkdir -p "$corpus/r4_read" "$corpus/profile_read" "$corpus/one_verdict" "$corpus/package_archive" \
-    "$corpus/fhirpath_parse" "$corpus/search_query" "$corpus/smart_scope"
+    "$corpus/fhirpath_parse" "$corpus/search_query" "$corpus/smart_scope" "$corpus/narrative"
   for archive in "$packages"/*.tgz; do
     local name
     name=$(basename "$archive" .tgz)
@@ -50,9 +50,10 @@ seed() {
         xargs tar -czf "$scratch/$name.seed.tgz" package/package.json)
     cp "$scratch/$name.seed.tgz" "$corpus/package_archive/$name.tgz"
   done
-  # Queries and scopes, one per file (fuzz/seeds holds them, one per line).
+  # Queries, scopes and narratives, one per file (fuzz/seeds holds them,
+  # one per line).
   local target
-  for target in search_query smart_scope; do
+  for target in search_query smart_scope narrative; do
     local k=0
     while IFS= read -r line; do
       k=$((k + 1))

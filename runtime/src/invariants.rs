@@ -525,6 +525,7 @@ fn check_in<M: Document>(
         type_tables: Vec::new(),
         spare_children: Vec::new(),
         spare_contexts: Vec::new(),
+        done: Vec::new(),
     };
     walk.element(&resource, &resource, contexts, true, None);
     *findings = walk.findings;
@@ -554,6 +555,8 @@ struct Walk<'w, M: Document> {
     /// wide.
     spare_children: Vec<Children<'w, M>>,
     spare_contexts: Vec<Vec<Context<'w>>>,
+    /// The keys evaluated at the element (emptied after each).
+    done: Vec<&'w str>,
 }
 
 /// An element's children: each with its name and whether it repeats.
@@ -573,7 +576,7 @@ impl<'w, M: Document> Walk<'w, M> {
         let contained = !top && self.model.is_resource(node);
         // A constraint is evaluated once at an element, though two tables
         // (a type's and a profile's) have it.
-        let mut done: Vec<&str> = Vec::new();
+        let mut done = std::mem::take(&mut self.done);
         for context in &contexts {
             for (invariant, compiled) in context
                 .table
@@ -587,6 +590,8 @@ impl<'w, M: Document> Walk<'w, M> {
                 self.evaluate(invariant, compiled, node, resource);
             }
         }
+        done.clear();
+        self.done = done;
         let bundle = top && self.model.type_name(node) == "Bundle";
         let mut children = self.spare_children.pop().unwrap_or_default();
         if !self.model.named_children(node, &mut children) {

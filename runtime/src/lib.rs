@@ -42,6 +42,14 @@ pub use profile::{
 };
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 
+/// The narrative check's two ways, for the `narrative` fuzz target: whether
+/// the plain scan accepts the text, and what the full check says. Not a
+/// public API.
+#[doc(hidden)]
+pub fn __narrative_checks(text: &str) -> (bool, Result<(), String>) {
+    narrative::both(text)
+}
+
 /// What generated code reaches through `::fhirgen_runtime::__private`; not a
 /// public API.
 #[doc(hidden)]

@@ -123,6 +123,11 @@ pub(crate) fn check(text: &str) -> Result<(), String> {
     check_fully(text)
 }
 
+/// Whether the plain scan accepts `text`, and the full check's verdict.
+pub(crate) fn both(text: &str) -> (bool, Result<(), String>) {
+    (plain::accepts(text.as_bytes()), check_fully(text))
+}
+
 /// The full check, on every XML event.
 ///
 /// Most of a narrative's bytes are text and attribute values: those are
