@@ -661,6 +661,28 @@ impl<M: Model> Run<'_, '_, M> {
         }
     }
 
+    /// Whether some node of `of` meets `criteria` (`meets`), or fails it
+    /// (not `meets`): `exists(criteria)` and `all(criteria)`, which stop at
+    /// the first. The nodes are all found first, as the interpreter's input
+    /// is.
+    fn any(&self, of: &Nodes, focus: &M::Node, criteria: &Bool, meets: bool) -> Step<bool> {
+        let mut nodes = self.env.take_buffer();
+        let found = self.each(of, focus, &mut |node| {
+            nodes.push(node.clone());
+            Ok(())
+        });
+        let result = found.and_then(|()| {
+            for node in &nodes {
+                if (self.boolean(criteria, node)? == Some(true)) == meets {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        });
+        self.env.give_back(nodes);
+        result
+    }
+
     /// Whether a node's value is the String `text`.
     fn text_is(&self, node: &M::Node, text: &str) -> bool {
         let model = self.model();
@@ -679,59 +701,8 @@ impl<M: Model> Run<'_, '_, M> {
             Bool::Constant(b) => Some(*b),
             Bool::Exists(of) => Some(self.count(of, focus)? > 0),
             Bool::Empty(of) => Some(self.count(of, focus)? == 0),
-            Bool::ExistsWhere(of, criteria) => {
-                // Nodes are found all first, as the interpreter's input is.
-                let mut nodes = self.env.take_buffer();
-                let found = self.each(of, focus, &mut |node| {
-                    nodes.push(node.clone());
-                    Ok(())
-                });
-                let mut any = Ok(false);
-                if found.is_ok() {
-                    for node in &nodes {
-                        match self.boolean(criteria, node) {
-                            Ok(Some(true)) => {
-                                any = Ok(true);
-                                break;
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                any = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                }
-                self.env.give_back(nodes);
-                found?;
-                Some(any?)
-            }
-            Bool::All(of, criteria) => {
-                let mut nodes = self.env.take_buffer();
-                let found = self.each(of, focus, &mut |node| {
-                    nodes.push(node.clone());
-                    Ok(())
-                });
-                let mut all = Ok(true);
-                if found.is_ok() {
-                    for node in &nodes {
-                        match self.boolean(criteria, node) {
-                            Ok(Some(true)) => {}
-                            Ok(_) => {
-                                all = Ok(false);
-                                break;
-                            }
-                            Err(e) => {
-                                all = Err(e);
-                                break;
-                            }
-                        }
-                    }
-                }
-                self.env.give_back(nodes);
-                found?;
-                Some(all?)
-            }
+            Bool::ExistsWhere(of, criteria) => Some(self.any(of, focus, criteria, true)?),
+            Bool::All(of, criteria) => Some(!self.any(of, focus, criteria, false)?),
             Bool::HasValue(of) => Some(match self.single(of, focus)? {
                 (_, Some(node)) => self.model().has_value(&node),
                 _ => false,

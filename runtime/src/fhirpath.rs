@@ -326,7 +326,7 @@ impl<'a> Model for FhirJson<'a> {
 
     fn text<'n>(&'n self, node: &'n Element<'a>) -> Option<&'n str> {
         match node.value? {
-            Json::String(s) if crate::typed::is_string(node.kind?) => Some(s),
+            Json::String(s) if node.kind?.is_string() => Some(s),
             _ => None,
         }
     }

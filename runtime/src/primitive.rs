@@ -64,6 +64,16 @@ impl Kind {
 
     /// The kind named `name` (`"DateTime"`), as generated code spells it.
     /// Whether FHIR JSON writes it as a number.
+    /// Whether FHIRPath sees a primitive of this kind as a String (`code`,
+    /// `uri`, `markdown`...), its text as it is.
+    pub fn is_string(self) -> bool {
+        !self.is_number()
+            && !matches!(
+                self,
+                Kind::Boolean | Kind::Date | Kind::DateTime | Kind::Instant | Kind::Time
+            )
+    }
+
     pub fn is_number(self) -> bool {
         matches!(
             self,
@@ -342,7 +352,7 @@ impl PrimitiveValue for String {
     }
 
     fn text(&self, kind: Kind) -> Option<&str> {
-        crate::typed::is_string(kind).then_some(self.as_str())
+        kind.is_string().then_some(self.as_str())
     }
 }
 

@@ -98,7 +98,7 @@ impl<V: PrimitiveValue> PlainNode for V {
 /// The FHIRPath value of a primitive given as text (a JSON string or
 /// number) and typed by `kind`.
 pub(crate) fn text_value(kind: Kind, text: &str) -> Option<Value> {
-    if is_string(kind) {
+    if kind.is_string() {
         return Some(Value::String(text.to_owned()));
     }
     Some(match kind {
@@ -114,23 +114,6 @@ pub(crate) fn text_value(kind: Kind, text: &str) -> Option<Value> {
         Kind::Time => Value::Time(Time::parse(text)?),
         _ => Value::String(text.to_owned()),
     })
-}
-
-/// Whether FHIRPath sees a primitive of this kind as a String (`code`,
-/// `uri`, `markdown`...), its text as it is.
-pub(crate) fn is_string(kind: Kind) -> bool {
-    !matches!(
-        kind,
-        Kind::Boolean
-            | Kind::Integer
-            | Kind::UnsignedInt
-            | Kind::PositiveInt
-            | Kind::Decimal
-            | Kind::Date
-            | Kind::DateTime
-            | Kind::Instant
-            | Kind::Time
-    )
 }
 
 /// Collects the elements of one value: all of them, or those of one name.
@@ -510,7 +493,7 @@ impl<'a> Model for Typed<'a> {
         match node {
             Node::Primitive(primitive, kind) => primitive.text(*kind),
             Node::Plain(value, kind) => value.text(*kind),
-            Node::Constant(pattern, kind) if is_string(*kind) => match pattern.value() {
+            Node::Constant(pattern, kind) if kind.is_string() => match pattern.value() {
                 JsonValue::Str(s) => Some(s),
                 _ => None,
             },

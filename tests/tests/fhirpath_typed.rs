@@ -115,7 +115,6 @@ fn repeat_and_distinct_keep_one_of_each_content() {
 /// walk's itself.
 #[test]
 fn compiled_constraints_agree_with_the_interpreter() {
-    use fhirgen::conformance::StructureDefinition;
     use fhirgen::constraints::invariants_of;
     use fhirgen_fhirpath::Predicate;
     use std::collections::HashMap;
@@ -138,16 +137,7 @@ fn compiled_constraints_agree_with_the_interpreter() {
         "hl7.fhir.us.qicore@6.0.0",
         "hl7.fhir.uv.ips@1.1.0",
     ] {
-        let set = common::load(id);
-        let root: fhirgen::package::PackageId = id.parse().unwrap();
-        for r in set.resources_of_type("StructureDefinition") {
-            if set.package_of(r).id() != &root {
-                continue;
-            }
-            let definition = set.parse::<StructureDefinition>(r).unwrap();
-            if definition.kind == "logical" {
-                continue;
-            }
+        for definition in common::own_definitions(id) {
             let (invariants, _) = invariants_of(&definition, shapes);
             for invariant in invariants {
                 // Relative to the type: `contact`, `value` for `value[x]`.

@@ -30,3 +30,18 @@ pub fn load(id: &str) -> PackageSet {
         .load(&id.parse().unwrap())
         .unwrap()
 }
+
+/// The StructureDefinitions a package holds itself (not its dependencies'),
+/// logical models left out.
+pub fn own_definitions(id: &str) -> Vec<std::sync::Arc<fhirgen::conformance::StructureDefinition>> {
+    let set = load(id);
+    let root: fhirgen::package::PackageId = id.parse().unwrap();
+    set.resources_of_type("StructureDefinition")
+        .filter(|&r| set.package_of(r).id() == &root)
+        .map(|r| {
+            set.parse::<fhirgen::conformance::StructureDefinition>(r)
+                .unwrap()
+        })
+        .filter(|d| d.kind != "logical")
+        .collect()
+}
