@@ -232,28 +232,22 @@ impl Compiler<'_, '_> {
                     },
                     None => Bool::Interpreted,
                 },
-                (
-                    Function::Where
-                    | Function::Trace
-                    | Function::OfType
-                    | Function::As
-                    | Function::Extension,
-                    _,
-                ) => Bool::Truthy(self.nodes(id, depth)),
-                _ => Bool::Interpreted,
+                _ => self.truthy(id, depth),
             },
             Node::TypeTest {
                 op: TypeOp::Is,
                 operand,
                 type_name,
             } => Bool::Is(self.nodes(*operand, depth), Type::new(type_name)),
-            Node::TypeTest { op: TypeOp::As, .. } => Bool::Truthy(self.nodes(id, depth)),
-            Node::Member { .. } | Node::This | Node::Variable(_) => {
-                Bool::Truthy(self.nodes(id, depth))
-            }
             Node::Binary { op, left, right } => self.binary(*op, *left, *right, depth),
-            _ => Bool::Interpreted,
+            _ => self.truthy(id, depth),
         }
+    }
+
+    /// A path where a Boolean is expected; anything else is left to the
+    /// interpreter.
+    fn truthy(&self, id: NodeId, depth: usize) -> Bool {
+        self.path(id, depth).map_or(Bool::Interpreted, Bool::Truthy)
     }
 
     fn binary(&self, op: BinaryOp, left: NodeId, right: NodeId, depth: usize) -> Bool {
@@ -270,11 +264,11 @@ impl Compiler<'_, '_> {
                 if matches!(op, Equal | NotEqual) {
                     for (path, literal) in [(left, right), (right, left)] {
                         if let Some(text) = self.string(literal)
-                            && self.is_path(path)
+                            && let Some(of) = self.path(path, depth)
                         {
                             return Bool::TextEqual {
                                 equal,
-                                of: self.nodes(path, depth),
+                                of,
                                 text: text.into(),
                             };
                         }
@@ -285,11 +279,11 @@ impl Compiler<'_, '_> {
                     for (path, literal) in [(left, right), (right, left)] {
                         if let Node::Literal(Literal::Boolean(value)) =
                             self.expression.node(literal)
-                            && self.is_path(path)
+                            && let Some(of) = self.path(path, depth)
                         {
                             return Bool::BooleanEqual {
                                 equal,
-                                of: self.nodes(path, depth),
+                                of,
                                 value: *value,
                             };
                         }
@@ -347,15 +341,11 @@ impl Compiler<'_, '_> {
                 }
                 Bool::Interpreted
             }
-            In if self.is_path(left) => {
+            In => {
                 let mut texts = Vec::new();
-                if self.texts(right, &mut texts) {
-                    Bool::InTexts {
-                        of: self.nodes(left, depth),
-                        texts,
-                    }
-                } else {
-                    Bool::Interpreted
+                match self.path(left, depth) {
+                    Some(of) if self.texts(right, &mut texts) => Bool::InTexts { of, texts },
+                    _ => Bool::Interpreted,
                 }
             }
             _ => Bool::Interpreted,
@@ -445,21 +435,12 @@ impl Compiler<'_, '_> {
         }
     }
 
-    fn is_path(&self, id: NodeId) -> bool {
-        matches!(
-            self.expression.node(id),
-            Node::Member { .. } | Node::This | Node::Variable(_)
-        ) || matches!(
-            self.expression.node(id),
-            Node::Call {
-                function: Function::Where
-                    | Function::Trace
-                    | Function::OfType
-                    | Function::As
-                    | Function::Extension,
-                ..
-            } | Node::TypeTest { op: TypeOp::As, .. }
-        )
+    /// The expression as a path, if it is one the compiled form knows.
+    fn path(&self, id: NodeId, depth: usize) -> Option<Nodes> {
+        match self.nodes(id, depth) {
+            Nodes::Interpreted => None,
+            nodes => Some(nodes),
+        }
     }
 
     fn string(&self, id: NodeId) -> Option<&str> {
