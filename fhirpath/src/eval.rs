@@ -559,43 +559,54 @@ impl<M: Model> Evaluator<'_, '_, M> {
 
     /// The items without repeats (by `=`), in order. Each item's value is
     /// taken once; strings, which equal only strings, are looked up in a
-    /// set, so a long list of codes or ids is not compared pairwise.
+    /// set (lent by the model where it can), so a long list of codes or ids
+    /// is not compared pairwise.
     pub(crate) fn distinct(&self, items: Collection<M::Node>) -> Collection<M::Node> {
-        let mut out: Collection<M::Node> = Vec::with_capacity(items.len());
-        let mut kept: Vec<(Option<Value>, Option<u64>)> = Vec::with_capacity(items.len());
-        let mut strings: std::collections::HashSet<String> = std::collections::HashSet::new();
-        for item in items {
-            let value = self.value_of(&item);
-            let signature = match value {
-                None => self.signature(&item),
-                Some(_) => None,
-            };
-            let repeated = match &value {
-                Some(Value::String(s)) => strings.contains(s.as_str()),
-                _ => out
-                    .iter()
-                    .zip(&kept)
-                    .any(
-                        |(other, (other_value, other_signature))| match (&value, other_value) {
-                            (Some(a), Some(b)) => a.equals(b) == Some(true),
-                            (None, None) => {
-                                let apart = matches!((signature, other_signature),
-                                (Some(a), Some(b)) if a != *b);
-                                !apart && self.items_equal(&item, other) == Some(true)
-                            }
-                            _ => false,
-                        },
-                    ),
-            };
-            if !repeated {
-                if let Some(Value::String(s)) = &value {
-                    strings.insert(s.clone());
+        let model = self.model();
+        let mut keep = vec![false; items.len()];
+        {
+            let mut kept: Vec<(usize, Option<Value>, Option<u64>)> = Vec::new();
+            let mut strings = Strings::default();
+            for (index, item) in items.iter().enumerate() {
+                let lent = match item {
+                    Item::Node(node) => model.text(node),
+                    _ => None,
+                };
+                if let Some(text) = lent {
+                    keep[index] = strings.insert(Cow::Borrowed(text));
+                    continue;
                 }
-                out.push(item);
-                kept.push((value, signature));
+                let value = self.value_of(item);
+                if let Some(Value::String(text)) = value {
+                    keep[index] = strings.insert(Cow::Owned(text));
+                    continue;
+                }
+                let signature = match value {
+                    None => self.signature(item),
+                    Some(_) => None,
+                };
+                let repeated = kept.iter().any(|(other, other_value, other_signature)| {
+                    match (&value, other_value) {
+                        (Some(a), Some(b)) => a.equals(b) == Some(true),
+                        (None, None) => {
+                            let apart = matches!((signature, other_signature),
+                                (Some(a), Some(b)) if a != *b);
+                            !apart && self.items_equal(item, &items[*other]) == Some(true)
+                        }
+                        _ => false,
+                    }
+                });
+                if !repeated {
+                    keep[index] = true;
+                    kept.push((index, value, signature));
+                }
             }
         }
-        out
+        items
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(item, keep)| keep.then_some(item))
+            .collect()
     }
 
     fn binary(
@@ -1089,4 +1100,31 @@ pub(crate) fn node_is<M: Model>(
     }
     let primitive = name.starts_with(|c: char| c.is_ascii_lowercase());
     (!exact || !primitive) && model.is_a(actual, name)
+}
+
+/// The strings met so far, for [`Evaluator::distinct`]: a list while it
+/// is short (most are: the codes of one element), a set beyond.
+#[derive(Default)]
+struct Strings<'s> {
+    few: Vec<Cow<'s, str>>,
+    many: std::collections::HashSet<Cow<'s, str>>,
+}
+
+impl<'s> Strings<'s> {
+    const FEW: usize = 16;
+
+    /// Adds `text`; false if it was there.
+    fn insert(&mut self, text: Cow<'s, str>) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&text) {
+                return false;
+            }
+            if self.few.len() < Self::FEW {
+                self.few.push(text);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(text)
+    }
 }

@@ -549,7 +549,7 @@ fn strings<M: Model>(
                 } else {
                     pattern
                 };
-                boolean(regex(&pattern)?.is_match(&s))
+                boolean(with_regex(&pattern, |r| r.is_match(&s))?)
             }
             _ => Vec::new(),
         },
@@ -558,9 +558,9 @@ fn strings<M: Model>(
                 if pattern.is_empty() {
                     value(Value::String(s))
                 } else {
-                    value(Value::String(
-                        regex(&pattern)?.replace_all(&s, with.as_str()).into_owned(),
-                    ))
+                    value(Value::String(with_regex(&pattern, |r| {
+                        r.replace_all(&s, with.as_str()).into_owned()
+                    })?))
                 }
             }
             _ => Vec::new(),
@@ -1157,27 +1157,25 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-fn regex(pattern: &str) -> Result<regex::Regex, EvalError> {
-    if let Some(found) = REGEXES.with_borrow(|cache| {
-        cache
-            .iter()
-            .find(|(p, _)| p == pattern)
-            .map(|(_, r)| r.clone())
-    }) {
-        return Ok(found);
-    }
-    let compiled = regex::RegexBuilder::new(pattern)
-        .dot_matches_new_line(true)
-        .size_limit(1 << 20)
-        .build()
-        .or_else(|e| error(format!("bad regular expression `{pattern}`: {e}")))?;
+/// Runs `f` on the compiled `pattern`, compiled once per thread (and lent,
+/// not cloned: a clone of a `Regex` starts a cache of its own).
+fn with_regex<R>(pattern: &str, f: impl FnOnce(&regex::Regex) -> R) -> Result<R, EvalError> {
     REGEXES.with_borrow_mut(|cache| {
+        if let Some((_, found)) = cache.iter().find(|(p, _)| p == pattern) {
+            return Ok(f(found));
+        }
+        let compiled = regex::RegexBuilder::new(pattern)
+            .dot_matches_new_line(true)
+            .size_limit(1 << 20)
+            .build()
+            .or_else(|e| error(format!("bad regular expression `{pattern}`: {e}")))?;
         if cache.len() == REGEX_CACHE {
             cache.remove(0);
         }
-        cache.push((pattern.to_owned(), compiled.clone()));
-    });
-    Ok(compiled)
+        let result = f(&compiled);
+        cache.push((pattern.to_owned(), compiled));
+        Ok(result)
+    })
 }
 
 fn codec(function: Function, s: &str, format: &str) -> Option<String> {

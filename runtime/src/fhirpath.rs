@@ -96,6 +96,12 @@ impl<'a> FhirJson<'a> {
             && element.value.and_then(|v| v.get("resourceType")).is_some()
     }
 
+    /// Whether an element has no children: a primitive's value with no
+    /// `_name` part.
+    pub fn is_leaf(&self, element: &Element<'a>) -> bool {
+        element.shape.is_none() && element.extra.is_none()
+    }
+
     /// The children of an element by name, in definition order: the name,
     /// whether it repeats, and the elements (empty names left out).
     pub fn named_children(&self, node: &Element<'a>) -> Vec<(&'a str, bool, Vec<Element<'a>>)> {

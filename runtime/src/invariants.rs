@@ -434,6 +434,11 @@ pub trait Document: Model {
     /// Whether two nodes are the same resource (`%resource` is set again
     /// only when it changes).
     fn same_resource(&self, a: &Self::Node, b: &Self::Node) -> bool;
+
+    /// Whether a node has no children at all (a primitive's value with no
+    /// `id` or extension): the walk need not enter it when no constraint
+    /// sits on it.
+    fn is_leaf(&self, node: &Self::Node) -> bool;
 }
 
 impl<'a> Document for FhirJson<'a> {
@@ -457,6 +462,10 @@ impl<'a> Document for FhirJson<'a> {
             (Some(a), Some(b)) => std::ptr::eq(a, b),
             (a, b) => a.is_none() && b.is_none(),
         }
+    }
+
+    fn is_leaf(&self, node: &Element<'a>) -> bool {
+        FhirJson::is_leaf(self, node)
     }
 }
 
@@ -485,6 +494,10 @@ impl<'a> Document for Typed<'a> {
             }
             _ => false,
         }
+    }
+
+    fn is_leaf(&self, node: &Node<'a>) -> bool {
+        Typed::is_leaf(self, node)
     }
 }
 
@@ -646,7 +659,12 @@ impl<'w, M: Document> Walk<'w, M> {
                 self.element(child, child, inner, false, None);
             } else {
                 let inner = self.child_contexts(child, name, contexts);
-                self.element(child, resource, inner, false, None);
+                if inner.is_empty() && self.model.is_leaf(child) {
+                    // Nothing to check on it, and nothing below it.
+                    self.spare_contexts.push(inner);
+                } else {
+                    self.element(child, resource, inner, false, None);
+                }
             }
             self.steps.pop();
         }

@@ -54,6 +54,8 @@ pub trait PrimitiveNode {
     /// The value of a String kind, lent (see [`Model::text`]).
     fn text(&self, kind: Kind) -> Option<&str>;
     fn has_value(&self) -> bool;
+    /// Whether it has an `id` or extensions.
+    fn has_parts(&self) -> bool;
     /// Gives its `id` and extensions.
     fn parts<'a>(&'a self, e: &mut Elements<'a, '_>);
 }
@@ -69,6 +71,10 @@ impl<V: PrimitiveValue, X: Object> PrimitiveNode for Primitive<V, X> {
 
     fn has_value(&self) -> bool {
         self.value.is_some()
+    }
+
+    fn has_parts(&self) -> bool {
+        self.has_element_part()
     }
 
     fn parts<'a>(&'a self, e: &mut Elements<'a, '_>) {
@@ -301,6 +307,11 @@ pub struct Typed<'a> {
     scratch: RefCell<Vec<Child<'a>>>,
     /// The last narrative checked (by address) and the verdict.
     narrative: RefCell<Option<(usize, bool)>>,
+    /// The content hash of each object hashed so far, by its address and
+    /// type (the values are borrowed for as long as the model lives, so
+    /// they cannot change): `repeat()`, unions and `distinct()` ask for the
+    /// same elements' hashes over and over.
+    hashes: RefCell<std::collections::HashMap<(usize, usize), u64, foldhash::fast::FixedState>>,
 }
 
 impl<'a> Typed<'a> {
@@ -311,6 +322,7 @@ impl<'a> Typed<'a> {
             root,
             scratch: RefCell::new(Vec::new()),
             narrative: RefCell::new(None),
+            hashes: RefCell::default(),
         }
     }
 
@@ -338,6 +350,16 @@ impl<'a> Typed<'a> {
 
     pub fn is_resource(&self, node: &Node<'a>) -> bool {
         matches!(node, Node::Resource(_) | Node::Placeholder(_))
+    }
+
+    /// Whether a node has no children: a bare or fixed value, a primitive
+    /// without `id` or extensions.
+    pub fn is_leaf(&self, node: &Node<'a>) -> bool {
+        match node {
+            Node::Object(_) | Node::Resource(_) => false,
+            Node::Primitive(primitive, _) => !primitive.has_parts(),
+            Node::Plain(..) | Node::Constant(..) | Node::Placeholder(_) => true,
+        }
     }
 
     /// For values a read has just made: `htmlChecks()` is true, the reader
@@ -394,8 +416,16 @@ impl<'a> Typed<'a> {
     /// `1.0` is `1.00`), and the children by name, in order, `levels` deep
     /// (below, what is equal is equal; the hash need only tell most
     /// different elements apart, cheaply: `repeat()` hashes each element of
-    /// a tree).
-    fn hash_content(&self, node: &Node<'a>, levels: usize, hasher: &mut impl Hasher) {
+    /// a tree). `stack` holds the children of the nodes being hashed (each
+    /// level's above the last), so a hash allocates nothing once it has
+    /// grown.
+    fn hash_content(
+        &self,
+        node: &Node<'a>,
+        levels: usize,
+        hasher: &mut impl Hasher,
+        stack: &mut Vec<Child<'a>>,
+    ) {
         match node {
             Node::Object(x) | Node::Resource(x) => {
                 hasher.write_u8(0);
@@ -403,12 +433,17 @@ impl<'a> Typed<'a> {
             }
             Node::Plain(..) | Node::Constant(..) | Node::Primitive(..) => {
                 hasher.write_u8(1);
-                match self.value(node) {
-                    Some(Value::String(text)) => hasher.write(text.as_bytes()),
-                    Some(Value::Boolean(b)) => hasher.write_u8(2 + u8::from(b)),
-                    Some(Value::Integer(i)) => hasher.write_i64(i),
-                    Some(other) => std::mem::discriminant(&other).hash(hasher),
-                    None => hasher.write_u8(4),
+                // A string is lent where it can be (the same bytes as its value's).
+                if let Some(text) = Model::text(self, node) {
+                    hasher.write(text.as_bytes());
+                } else {
+                    match self.value(node) {
+                        Some(Value::String(text)) => hasher.write(text.as_bytes()),
+                        Some(Value::Boolean(b)) => hasher.write_u8(2 + u8::from(b)),
+                        Some(Value::Integer(i)) => hasher.write_i64(i),
+                        Some(other) => std::mem::discriminant(&other).hash(hasher),
+                        None => hasher.write_u8(4),
+                    }
                 }
             }
             Node::Placeholder(_) => return,
@@ -416,13 +451,15 @@ impl<'a> Typed<'a> {
         if levels == 0 {
             return;
         }
-        let mut children = Vec::new();
-        self.collect(node, None, &mut children);
-        hasher.write_usize(children.len());
-        for child in &children {
+        let start = stack.len();
+        self.collect(node, None, stack);
+        hasher.write_usize(stack.len() - start);
+        for at in start..stack.len() {
+            let child = stack[at];
             hasher.write(child.name.as_bytes());
-            self.hash_content(&child.node, levels - 1, hasher);
+            self.hash_content(&child.node, levels - 1, hasher, stack);
         }
+        stack.truncate(start);
     }
 
     /// A child of `node` by name, first one.
@@ -531,9 +568,25 @@ impl<'a> Model for Typed<'a> {
     }
 
     fn content_hash(&self, node: &Node<'a>) -> Option<u64> {
+        let key = match node {
+            Node::Object(x) | Node::Resource(x) => Some((
+                *x as *const dyn Object as *const () as usize,
+                x.type_code().as_ptr() as usize,
+            )),
+            _ => None,
+        };
+        if let Some(key) = key
+            && let Some(&hash) = self.hashes.borrow().get(&key)
+        {
+            return Some(hash);
+        }
         let mut hasher = foldhash::fast::FixedState::default().build_hasher();
-        self.hash_content(node, 2, &mut hasher);
-        Some(hasher.finish())
+        self.with_scratch(|stack| self.hash_content(node, 2, &mut hasher, stack));
+        let hash = hasher.finish();
+        if let Some(key) = key {
+            self.hashes.borrow_mut().insert(key, hash);
+        }
+        Some(hash)
     }
 
     fn html_checks(&self, div: &Node<'a>) -> Option<bool> {

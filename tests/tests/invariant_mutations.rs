@@ -203,6 +203,12 @@ fn r4_constraints_catch_what_breaks_them() {
     m["extension"] = json!([{"url": "http://example.org/x", "valueString": "a",
         "extension": [{"url": "y", "valueString": "b"}]}]);
     breaks(&patient, &m, "ext-1", "Patient.extension[0]");
+    // ... on a primitive's extension too (the walk enters a primitive
+    // only when it has an id or extensions).
+    let mut m = patient.clone();
+    m["_gender"] = json!({"extension": [{"url": "http://example.org/x", "valueString": "a",
+        "extension": [{"url": "y", "valueString": "b"}]}]});
+    breaks(&patient, &m, "ext-1", "Patient.gender.extension[0]");
 
     let observation = r4_example("Observation-example.json");
     // obs-6: a value or a data-absent reason, not both.
