@@ -477,6 +477,14 @@ fn ignored(b: u8) -> bool {
 /// case, white space and control characters; a URL's scheme is in its
 /// first letters (a `data:` URL can be long).
 fn script_scheme(url: &[u8]) -> Option<&'static str> {
+    // Most URLs begin with another letter.
+    if !url
+        .iter()
+        .find(|&&b| !ignored(b))
+        .is_some_and(|b| matches!(b.to_ascii_lowercase(), b'j' | b'v'))
+    {
+        return None;
+    }
     let mut first = [0u8; 11];
     let mut len = 0;
     for &b in url.iter().filter(|&&b| !ignored(b)) {
@@ -506,6 +514,11 @@ fn runs_script(style: &[u8]) -> bool {
             .rev()
             .all(|w| letters.next().is_some_and(|b| b.to_ascii_lowercase() == *w))
     };
+    // Neither word can be there without its first letter or a `(` (most
+    // styles have neither).
+    if memchr::memchr2(b'j', b'J', style).is_none() && memchr::memchr(b'(', style).is_none() {
+        return false;
+    }
     memchr::memchr2_iter(b'(', b':', style).any(|at| {
         let word: &[u8] = if style[at] == b'(' {
             b"expression"
@@ -582,6 +595,7 @@ mod tests {
             "java&#x73;cript:alert(1)",
             "JavaScript:alert(1)",
             " javascript:x",
+            "\tVBScript:msgbox",
         ] {
             let message = super::check(&div(hidden)).unwrap_err();
             assert!(
@@ -611,6 +625,7 @@ mod tests {
             "width: exprexpression(1)",
             "background: url(java script:alert(1))",
             "background: url(JavaScript&#58;alert(1))",
+            "behavior: JAVASCRIPT:x",
         ] {
             let message = super::check(&div(hidden)).unwrap_err();
             assert!(message.contains("style attribute"), "{hidden}: {message}");

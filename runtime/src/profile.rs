@@ -1507,7 +1507,10 @@ impl Writer {
         if counts.iter().all(|&c| c == 0) {
             return;
         }
-        let sequence = slice_sequence(order, slicing, &counts);
+        let mut sequence = Vec::new();
+        slice_sequence(order, slicing, &counts, |slot, index| {
+            sequence.push((slot, index))
+        });
         self.array(name, &sequence, |w, &(slot, index)| {
             w.object(slots[slot].item(index), None)
         });
@@ -1546,36 +1549,46 @@ impl Writer {
     }
 }
 
-/// The items of a sliced list in document order, as (slot, index in the
-/// slot) from the `counts` of the fields holding its slices and the rest:
-/// the order `order` recorded while it still fits what the fields hold,
-/// else slice by slice.
+/// The items of a sliced list in document order, each handed to `item` as
+/// (slot, index in the slot), from the `counts` of the fields holding its
+/// slices and the rest: the order `order` recorded while it still fits what
+/// the fields hold, else slice by slice.
 pub(crate) fn slice_sequence(
     order: &SliceOrder,
     slicing: &Slicing,
     counts: &[usize],
-) -> Vec<(usize, usize)> {
+    mut item: impl FnMut(usize, usize),
+) {
     let recorded = order.get(slicing.element);
     let fits = recorded.len() == counts.iter().sum::<usize>()
         && counts.iter().enumerate().all(|(slot, &count)| {
             recorded.iter().filter(|&&s| usize::from(s) == slot).count() == count
         });
     if fits {
-        let mut next = vec![0; counts.len()];
-        recorded
-            .iter()
-            .map(|&slot| {
+        with_zeros(counts.len(), |next| {
+            for &slot in recorded {
                 let slot = usize::from(slot);
+                item(slot, next[slot]);
                 next[slot] += 1;
-                (slot, next[slot] - 1)
-            })
-            .collect()
+            }
+        });
     } else {
-        counts
-            .iter()
-            .enumerate()
-            .flat_map(|(slot, &count)| (0..count).map(move |i| (slot, i)))
-            .collect()
+        for (slot, &count) in counts.iter().enumerate() {
+            for index in 0..count {
+                item(slot, index);
+            }
+        }
+    }
+}
+
+/// Runs `f` on `length` zeros: on the stack for the few slices a list
+/// usually has.
+pub(crate) fn with_zeros<R>(length: usize, f: impl FnOnce(&mut [usize]) -> R) -> R {
+    const FEW: usize = 16;
+    if length <= FEW {
+        f(&mut [0; FEW][..length])
+    } else {
+        f(&mut vec![0; length])
     }
 }
 

@@ -18,7 +18,7 @@ use jiter::JsonValue;
 use crate::json::{ResourceSlot, WriteSlot};
 use crate::object::{Choice, Object};
 use crate::primitive::{Kind, Primitive, PrimitiveValue};
-use crate::profile::{Pattern, SliceItems, SliceOrder, Slicing, slice_sequence};
+use crate::profile::{Pattern, SliceItems, SliceOrder, Slicing, slice_sequence, with_zeros};
 
 /// One element of a typed value.
 #[derive(Clone, Copy)]
@@ -125,8 +125,16 @@ pub(crate) fn text_value(kind: Kind, text: &str) -> Option<Value> {
 /// Collects the elements of one value: all of them, or those of one name.
 pub struct Elements<'a, 'o> {
     only: Option<&'o str>,
-    out: &'o mut Vec<Child<'a>>,
+    out: Sink<'a, 'o>,
     opaque: bool,
+}
+
+/// Where [`Elements`] puts what it collects.
+enum Sink<'a, 'o> {
+    /// Each element with its name.
+    Children(&'o mut Vec<Child<'a>>),
+    /// The nodes alone (what a FHIRPath path step wants).
+    Nodes(&'o mut Vec<Node<'a>>),
 }
 
 impl<'a, 'o> Elements<'a, 'o> {
@@ -134,7 +142,16 @@ impl<'a, 'o> Elements<'a, 'o> {
     pub fn new(only: Option<&'o str>, out: &'o mut Vec<Child<'a>>) -> Self {
         Elements {
             only,
-            out,
+            out: Sink::Children(out),
+            opaque: false,
+        }
+    }
+
+    /// A collector of the nodes alone.
+    fn nodes(only: Option<&'o str>, out: &'o mut Vec<Node<'a>>) -> Self {
+        Elements {
+            only,
+            out: Sink::Nodes(out),
             opaque: false,
         }
     }
@@ -157,11 +174,14 @@ impl<'a, 'o> Elements<'a, 'o> {
     }
 
     pub fn push(&mut self, name: &'static str, node: Node<'a>, repeats: bool) {
-        self.out.push(Child {
-            name,
-            node,
-            repeats,
-        });
+        match &mut self.out {
+            Sink::Children(out) => out.push(Child {
+                name,
+                node,
+                repeats,
+            }),
+            Sink::Nodes(out) => out.push(node),
+        }
     }
 
     /// A field of datatypes, backbone elements (`T`, `Option<T>`, `Vec<T>`...).
@@ -258,10 +278,14 @@ impl<'a, 'o> Elements<'a, 'o> {
         if !self.wants(name) {
             return;
         }
-        let counts: Vec<usize> = slots.iter().map(|s| s.count()).collect();
-        for (slot, index) in slice_sequence(order, slicing, &counts) {
-            self.push(name, Node::Object(slots[slot].item(index)), true);
-        }
+        with_zeros(slots.len(), |counts| {
+            for (count, slot) in counts.iter_mut().zip(slots) {
+                *count = slot.count();
+            }
+            slice_sequence(order, slicing, counts, |slot, index| {
+                self.push(name, Node::Object(slots[slot].item(index)), true)
+            });
+        });
     }
 
     /// An element the base repeats and the profile allows once.
@@ -329,7 +353,12 @@ impl<'a> Typed<'a> {
     /// The children of `node` called `only` (all when `None`); false when
     /// the node is a type that cannot give them.
     pub fn collect(&self, node: &Node<'a>, only: Option<&str>, out: &mut Vec<Child<'a>>) -> bool {
-        let mut e = Elements::new(only, out);
+        self.give(node, Elements::new(only, out))
+    }
+
+    /// Hands the children of `node` to `e`; false when the node is a type
+    /// that cannot give them.
+    fn give(&self, node: &Node<'a>, mut e: Elements<'a, '_>) -> bool {
         match node {
             Node::Object(object) | Node::Resource(object) => object.elements(&mut e),
             Node::Primitive(primitive, _) => primitive.parts(&mut e),
@@ -496,20 +525,14 @@ impl<'a> Model for Typed<'a> {
         name: &str,
         out: &mut Vec<Node<'a>>,
     ) -> Result<(), UnknownElement> {
-        let mut scratch = self.scratch.take();
-        let known = self.collect(node, Some(name), &mut scratch);
-        out.extend(scratch.drain(..).map(|c| c.node));
-        *self.scratch.borrow_mut() = scratch;
+        let known = self.give(node, Elements::nodes(Some(name), out));
         // A name the type does not have gives nothing; the checker has
         // judged every name against the element model at generation.
         if known { Ok(()) } else { Err(UnknownElement) }
     }
 
     fn all_children(&self, node: &Node<'a>, out: &mut Vec<Node<'a>>) {
-        let mut scratch = self.scratch.take();
-        self.collect(node, None, &mut scratch);
-        out.extend(scratch.drain(..).map(|c| c.node));
-        *self.scratch.borrow_mut() = scratch;
+        self.give(node, Elements::nodes(None, out));
     }
 
     fn value(&self, node: &Node<'a>) -> Option<Value> {
