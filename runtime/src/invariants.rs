@@ -296,6 +296,19 @@ struct Context<'i> {
     path: u32,
 }
 
+impl<'i> Context<'i> {
+    /// The context of the child `name`, if the table has anything there
+    /// or below it.
+    fn below(&self, name: &str) -> Option<Context<'i>> {
+        let below = &self.table.below[self.path as usize];
+        let (_, path) = below.iter().find(|(n, _)| n == name)?;
+        Some(Context {
+            table: self.table,
+            path: *path,
+        })
+    }
+}
+
 impl Invariants {
     pub fn new() -> Self {
         Invariants::default()
@@ -606,7 +619,10 @@ impl<'w, M: Document> Walk<'w, M> {
         done.clear();
         self.done = done;
         let bundle = top && self.model.type_name(node) == "Bundle";
-        let mut children = self.spare_children.pop().unwrap_or_default();
+        let mut children = self
+            .spare_children
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(32));
         if !self.model.named_children(node, &mut children) {
             self.findings.push(Finding {
                 key: String::new(),
@@ -654,17 +670,20 @@ impl<'w, M: Document> Walk<'w, M> {
                 self.element(child, resource, inner, false, Some("resource"));
             } else if self.model.is_resource(child) {
                 // A contained resource: its own type's constraints, with itself as %resource.
-                let mut inner = self.spare_contexts.pop().unwrap_or_default();
+                let mut inner = self
+                    .spare_contexts
+                    .pop()
+                    .unwrap_or_else(|| Vec::with_capacity(4));
                 inner.extend(self.type_context(child));
                 self.element(child, child, inner, false, None);
+            } else if self.model.is_leaf(child)
+                && !contexts.iter().any(|c| c.below(name).is_some())
+                && self.type_context(child).is_none()
+            {
+                // Nothing to check on it, and nothing below it.
             } else {
                 let inner = self.child_contexts(child, name, contexts);
-                if inner.is_empty() && self.model.is_leaf(child) {
-                    // Nothing to check on it, and nothing below it.
-                    self.spare_contexts.push(inner);
-                } else {
-                    self.element(child, resource, inner, false, None);
-                }
+                self.element(child, resource, inner, false, None);
             }
             self.steps.pop();
         }
@@ -708,16 +727,11 @@ impl<'w, M: Document> Walk<'w, M> {
         name: &str,
         contexts: &[Context<'w>],
     ) -> Vec<Context<'w>> {
-        let mut inner = self.spare_contexts.pop().unwrap_or_default();
-        for context in contexts {
-            let below = &context.table.below[context.path as usize];
-            if let Some((_, path)) = below.iter().find(|(n, _)| n == name) {
-                inner.push(Context {
-                    table: context.table,
-                    path: *path,
-                });
-            }
-        }
+        let mut inner = self
+            .spare_contexts
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(4));
+        inner.extend(contexts.iter().filter_map(|c| c.below(name)));
         // The element's datatype brings its own constraints (`Period`'s per-1).
         inner.extend(self.type_context(child));
         inner
