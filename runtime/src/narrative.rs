@@ -217,6 +217,33 @@ fn has_content(text: &[u8]) -> bool {
     text.iter().any(|b| !b.is_ascii()) && !String::from_utf8_lossy(text).trim().is_empty()
 }
 
+/// Whether each attribute value in a start tag's attributes (`raw`, what
+/// follows the name) is followed by white space or the tag's end: XML's
+/// rule, which `quick-xml` does not hold attributes to (`id="a"title="b"`).
+fn attributes_separated(raw: &[u8]) -> bool {
+    let mut quote = None;
+    let mut after_value = false;
+    for &b in raw {
+        match quote {
+            Some(q) if b == q => {
+                quote = None;
+                after_value = true;
+            }
+            Some(_) => {}
+            None => {
+                if after_value && !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'/') {
+                    return false;
+                }
+                after_value = false;
+                if b == b'"' || b == b'\'' {
+                    quote = Some(b);
+                }
+            }
+        }
+    }
+    true
+}
+
 /// An element begins at `depth`: one `div` at the top, and what it may be.
 fn open(
     element: &BytesStart<'_>,
@@ -238,6 +265,12 @@ fn open(
     if !allowed_element(name) {
         return Err(format!(
             "the narrative may not contain <{}> (only HTML's basic formatting elements, links and images; no active content)",
+            spelled()
+        ));
+    }
+    if !attributes_separated(element.attributes_raw()) {
+        return Err(format!(
+            "the narrative is not well-formed XHTML: the attributes of <{}> must be separated by white space",
             spelled()
         ));
     }
@@ -672,9 +705,6 @@ mod tests {
             div("<p class=\"a&amp;b\">x</p>"),
             div("<p title=\"a > b\">x</p>"),
             div("x</div >"),
-            // Not well-formed (XML wants white space between attributes),
-            // but the full check, reading as quick-xml does, lets it pass.
-            div("<p id=\"a\"title=\"b\">x</p>"),
             div("<p a=\"1\" b=\"2\" c=\"3\" d=\"4\" e=\"5\" f=\"6\" g=\"7\" h=\"8\" i=\"9\">x</p>")
                 .replace(" a=", " id=")
                 .replace(" b=", " class=")
@@ -699,6 +729,10 @@ mod tests {
             div("<p>x"),
             div("&nbsp;"),
             div("<p id=\"a\" id=\"b\">x</p>"),
+            // XML wants white space between attributes.
+            div("<p id=\"a\"title=\"b\">x</p>"),
+            div("<p id='a'title=\"b\">x</p>"),
+            div("<img src=\"a.png\"alt=\"\"/>"),
             div("   "),
             div("") + &div("x"),
             "&amp;".to_owned() + &div("x"),
@@ -748,6 +782,12 @@ mod tests {
         }
         let message = super::check("<div>x</div>").unwrap_err();
         assert!(message.contains("XHTML namespace"), "{message}");
+        let message = super::check(&div("<p id=\"a\"title=\"b\">x</p>")).unwrap_err();
+        assert!(
+            message.contains("attributes of <p> must be separated by white space"),
+            "{message}"
+        );
+        assert!(super::check(&div("<p id=\"a\"\n\ttitle='b' >x</p>")).is_ok());
         let message =
             super::check(&div("<p class=\"a\" title=\"b\" class=\"c\">x</p>")).unwrap_err();
         assert!(
