@@ -20,6 +20,7 @@ use fhirgen_fhirpath::{Environment, Expression, Item, Model, Predicate};
 use crate::error::{Error, Issue, IssueCode};
 use crate::fhirpath::{Element, FhirJson, Terminology};
 use crate::object::Object;
+use crate::primitive::Kind;
 use crate::shape::Shapes;
 use crate::tree::Json;
 use crate::typed::{Node, TypeBases, TypeIndex, Typed};
@@ -72,6 +73,22 @@ pub struct Finding {
 /// Where the walk finds tables: by type name (`Period`) or profile URL.
 pub trait Tables {
     fn table(&self, name: &str) -> Option<&Table>;
+
+    /// Whether a primitive type (`string`, `code`...) has constraints: if
+    /// not, the walk need not look at a primitive with no `id` or extension
+    /// unless a table names the element it is.
+    fn checks_primitives(&self) -> bool {
+        has_primitive_tables(self)
+    }
+}
+
+/// Whether any primitive type has a table with something to check.
+fn has_primitive_tables<T: Tables + ?Sized>(tables: &T) -> bool {
+    Kind::ALL.iter().any(|kind| {
+        tables
+            .table(kind.type_code())
+            .is_some_and(|table| table.root().is_some())
+    })
 }
 
 impl Finding {
@@ -234,6 +251,8 @@ pub struct Catalog {
     bases: &'static TypeBases,
     index: OnceLock<TypeIndex>,
     base: Option<&'static Catalog>,
+    /// What [`Tables::checks_primitives`] answers, found on first use.
+    checks_primitives: OnceLock<bool>,
 }
 
 impl Catalog {
@@ -247,6 +266,7 @@ impl Catalog {
             bases,
             index: OnceLock::new(),
             base: None,
+            checks_primitives: OnceLock::new(),
         }
     }
 
@@ -260,6 +280,7 @@ impl Catalog {
             bases: base.bases,
             index: OnceLock::new(),
             base: Some(base),
+            checks_primitives: OnceLock::new(),
         }
     }
 
@@ -281,6 +302,12 @@ impl Tables for Catalog {
             None => self.base?.table(name),
         }
     }
+
+    fn checks_primitives(&self) -> bool {
+        *self
+            .checks_primitives
+            .get_or_init(|| has_primitive_tables(self))
+    }
 }
 
 impl Tables for Invariants {
@@ -297,6 +324,11 @@ struct Context<'i> {
 }
 
 impl<'i> Context<'i> {
+    /// Whether the table has anything below this element.
+    fn has_below(&self) -> bool {
+        !self.table.below[self.path as usize].is_empty()
+    }
+
     /// The context of the child `name`, if the table has anything there
     /// or below it.
     fn below(&self, name: &str) -> Option<Context<'i>> {
@@ -436,12 +468,14 @@ pub trait Document: Model {
     fn is_resource(&self, node: &Self::Node) -> bool;
 
     /// Appends each child of `node` in document order, with its name and
-    /// whether the element repeats; false when the node cannot tell its
-    /// children (a hand-written type without element access).
-    fn named_children<'s>(
+    /// its index when the element repeats; the leaves (see
+    /// [`Document::is_leaf`]) only when `leaves`. False when the node cannot
+    /// tell its children (a hand-written type without element access).
+    fn branches<'s>(
         &'s self,
         node: &Self::Node,
-        out: &mut Vec<(&'s str, bool, Self::Node)>,
+        leaves: bool,
+        out: &mut Children<'s, Self>,
     ) -> bool;
 
     /// Whether two nodes are the same resource (`%resource` is set again
@@ -459,13 +493,18 @@ impl<'a> Document for FhirJson<'a> {
         FhirJson::is_resource(self, node)
     }
 
-    fn named_children<'s>(
+    fn branches<'s>(
         &'s self,
         node: &Element<'a>,
-        out: &mut Vec<(&'s str, bool, Element<'a>)>,
+        leaves: bool,
+        out: &mut Children<'s, Self>,
     ) -> bool {
         for (name, repeats, children) in FhirJson::named_children(self, node) {
-            out.extend(children.into_iter().map(|c| (name, repeats, c)));
+            for (index, child) in children.into_iter().enumerate() {
+                if leaves || !FhirJson::is_leaf(self, &child) {
+                    out.push((name, repeats.then_some(index), child));
+                }
+            }
         }
         true
     }
@@ -487,15 +526,9 @@ impl<'a> Document for Typed<'a> {
         Typed::is_resource(self, node)
     }
 
-    fn named_children<'s>(
-        &'s self,
-        node: &Node<'a>,
-        out: &mut Vec<(&'s str, bool, Node<'a>)>,
-    ) -> bool {
-        self.with_scratch(|children| {
-            let known = self.collect(node, None, children);
-            out.extend(children.drain(..).map(|c| (c.name, c.repeats, c.node)));
-            known
+    fn branches<'s>(&'s self, node: &Node<'a>, leaves: bool, out: &mut Children<'s, Self>) -> bool {
+        Typed::branches(self, node, leaves, &mut |name, index, child| {
+            out.push((name, index, child))
         })
     }
 
@@ -552,6 +585,7 @@ fn check_in<M: Document>(
         spare_children: Vec::new(),
         spare_contexts: Vec::new(),
         done: Vec::new(),
+        checks_primitives: tables.checks_primitives(),
     };
     walk.element(&resource, &resource, contexts, true, None);
     *findings = walk.findings;
@@ -583,10 +617,14 @@ struct Walk<'w, M: Document> {
     spare_contexts: Vec<Vec<Context<'w>>>,
     /// The keys evaluated at the element (emptied after each).
     done: Vec<&'w str>,
+    /// Whether a primitive type has constraints (see
+    /// [`Tables::checks_primitives`]).
+    checks_primitives: bool,
 }
 
-/// An element's children: each with its name and whether it repeats.
-type Children<'w, M> = Vec<(&'w str, bool, <M as Model>::Node)>;
+/// An element's children: each with its name and its index when the
+/// element repeats.
+pub type Children<'w, M> = Vec<(&'w str, Option<usize>, <M as Model>::Node)>;
 
 impl<'w, M: Document> Walk<'w, M> {
     /// Checks `node` and walks its children; `skip` names a child not to
@@ -623,7 +661,10 @@ impl<'w, M: Document> Walk<'w, M> {
             .spare_children
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(32));
-        if !self.model.named_children(node, &mut children) {
+        // A leaf is worth a look only where a table names a child or a
+        // primitive type has constraints.
+        let leaves = self.checks_primitives || contexts.iter().any(Context::has_below);
+        if !self.model.branches(node, leaves, &mut children) {
             self.findings.push(Finding {
                 key: String::new(),
                 severity: None,
@@ -652,28 +693,17 @@ impl<'w, M: Document> Walk<'w, M> {
         bundle: bool,
         skip: Option<&str>,
     ) {
-        let mut index = 0;
-        let mut previous: Option<&str> = None;
-        for (name, repeats, child) in children {
-            index = if previous == Some(*name) {
-                index + 1
-            } else {
-                0
-            };
-            previous = Some(name);
+        for (name, index, child) in children {
             if skip == Some(*name) {
                 continue;
             }
-            self.steps.push((name, repeats.then_some(index)));
+            self.steps.push((name, *index));
             if bundle && *name == "entry" {
                 let inner = self.child_contexts(child, name, contexts);
                 self.element(child, resource, inner, false, Some("resource"));
             } else if self.model.is_resource(child) {
                 // A contained resource: its own type's constraints, with itself as %resource.
-                let mut inner = self
-                    .spare_contexts
-                    .pop()
-                    .unwrap_or_else(|| Vec::with_capacity(4));
+                let mut inner = self.context_list();
                 inner.extend(self.type_context(child));
                 self.element(child, child, inner, false, None);
             } else if self.model.is_leaf(child)
@@ -721,16 +751,21 @@ impl<'w, M: Document> Walk<'w, M> {
         })
     }
 
+    /// An empty list for an element's contexts (one kept from an element
+    /// done with, if any).
+    fn context_list(&mut self) -> Vec<Context<'w>> {
+        self.spare_contexts
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(4))
+    }
+
     fn child_contexts(
         &mut self,
         child: &M::Node,
         name: &str,
         contexts: &[Context<'w>],
     ) -> Vec<Context<'w>> {
-        let mut inner = self
-            .spare_contexts
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(4));
+        let mut inner = self.context_list();
         inner.extend(contexts.iter().filter_map(|c| c.below(name)));
         // The element's datatype brings its own constraints (`Period`'s per-1).
         inner.extend(self.type_context(child));

@@ -36,6 +36,30 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every primitive type of FHIR R4.
+    pub const ALL: [Kind; 20] = [
+        Kind::Boolean,
+        Kind::Integer,
+        Kind::UnsignedInt,
+        Kind::PositiveInt,
+        Kind::Decimal,
+        Kind::String,
+        Kind::Code,
+        Kind::Id,
+        Kind::Uri,
+        Kind::Url,
+        Kind::Canonical,
+        Kind::Oid,
+        Kind::Uuid,
+        Kind::Markdown,
+        Kind::Base64Binary,
+        Kind::Date,
+        Kind::DateTime,
+        Kind::Instant,
+        Kind::Time,
+        Kind::Xhtml,
+    ];
+
     /// The FHIR type code (`DateTime` -> `dateTime`).
     pub fn type_code(self) -> &'static str {
         match self {

@@ -38,6 +38,18 @@ pub enum Node<'a> {
     Placeholder(&'static str),
 }
 
+impl Node<'_> {
+    /// Whether the node has no children at all and is not a resource: a
+    /// bare or fixed value, a primitive without `id` or extensions.
+    pub fn is_leaf(&self) -> bool {
+        match self {
+            Node::Primitive(primitive, _) => !primitive.has_parts(),
+            Node::Plain(..) | Node::Constant(..) => true,
+            Node::Object(_) | Node::Resource(_) | Node::Placeholder(_) => false,
+        }
+    }
+}
+
 /// An element and the name it has in its parent.
 #[derive(Clone, Copy)]
 pub struct Child<'a> {
@@ -135,6 +147,16 @@ enum Sink<'a, 'o> {
     Children(&'o mut Vec<Child<'a>>),
     /// The nodes alone (what a FHIRPath path step wants).
     Nodes(&'o mut Vec<Node<'a>>),
+    /// What the constraint walk may enter: each element with its name and
+    /// its index when it repeats, leaves (see [`Node::is_leaf`]) left out
+    /// unless `leaves`.
+    Branches {
+        out: &'o mut dyn FnMut(&'static str, Option<usize>, Node<'a>),
+        leaves: bool,
+        /// The name given last, and how many items it had.
+        previous: &'static str,
+        count: usize,
+    },
 }
 
 impl<'a, 'o> Elements<'a, 'o> {
@@ -152,6 +174,24 @@ impl<'a, 'o> Elements<'a, 'o> {
         Elements {
             only,
             out: Sink::Nodes(out),
+            opaque: false,
+        }
+    }
+
+    /// A collector for the constraint walk: each element with its index
+    /// when it repeats; leaves only when `leaves`.
+    pub(crate) fn branches(
+        leaves: bool,
+        out: &'o mut dyn FnMut(&'static str, Option<usize>, Node<'a>),
+    ) -> Self {
+        Elements {
+            only: None,
+            out: Sink::Branches {
+                out,
+                leaves,
+                previous: "",
+                count: 0,
+            },
             opaque: false,
         }
     }
@@ -181,6 +221,20 @@ impl<'a, 'o> Elements<'a, 'o> {
                 repeats,
             }),
             Sink::Nodes(out) => out.push(node),
+            Sink::Branches {
+                out,
+                leaves,
+                previous,
+                count,
+            } => {
+                // Items of one element come one after another.
+                let index = if *previous == name { *count } else { 0 };
+                *previous = name;
+                *count = index + 1;
+                if *leaves || !node.is_leaf() {
+                    out(name, repeats.then_some(index), node);
+                }
+            }
         }
     }
 
@@ -367,6 +421,18 @@ impl<'a> Typed<'a> {
         !e.is_opaque()
     }
 
+    /// Gives the children of `node` to `out` as the constraint walk wants
+    /// them (see [`Elements::branches`]); false when the node is a type
+    /// that cannot give them.
+    pub(crate) fn branches(
+        &self,
+        node: &Node<'a>,
+        leaves: bool,
+        out: &mut dyn FnMut(&'static str, Option<usize>, Node<'a>),
+    ) -> bool {
+        self.give(node, Elements::branches(leaves, out))
+    }
+
     /// Runs `f` with an empty buffer for children, kept for the next call
     /// (one allocation per walk, not one per element); `f` leaves it empty.
     pub(crate) fn with_scratch<R>(&self, f: impl FnOnce(&mut Vec<Child<'a>>) -> R) -> R {
@@ -384,11 +450,7 @@ impl<'a> Typed<'a> {
     /// Whether a node has no children: a bare or fixed value, a primitive
     /// without `id` or extensions.
     pub fn is_leaf(&self, node: &Node<'a>) -> bool {
-        match node {
-            Node::Object(_) | Node::Resource(_) => false,
-            Node::Primitive(primitive, _) => !primitive.has_parts(),
-            Node::Plain(..) | Node::Constant(..) | Node::Placeholder(_) => true,
-        }
+        node.is_leaf() || matches!(node, Node::Placeholder(_))
     }
 
     /// For values a read has just made: `htmlChecks()` is true, the reader

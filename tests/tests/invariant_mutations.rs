@@ -209,6 +209,13 @@ fn r4_constraints_catch_what_breaks_them() {
     m["_gender"] = json!({"extension": [{"url": "http://example.org/x", "valueString": "a",
         "extension": [{"url": "y", "valueString": "b"}]}]});
     breaks(&patient, &m, "ext-1", "Patient.gender.extension[0]");
+    // ... and on the second item of a repeating primitive whose first item
+    // is a bare value (not entered, but counted: the path says `given[1]`).
+    let mut m = patient.clone();
+    m["name"] = json!([{"given": ["Ann", "Bo"], "_given": [null, {"extension": [
+        {"url": "http://example.org/x", "valueString": "a",
+         "extension": [{"url": "y", "valueString": "b"}]}]}]}]);
+    breaks(&patient, &m, "ext-1", "Patient.name[0].given[1].extension[0]");
 
     let observation = r4_example("Observation-example.json");
     // obs-6: a value or a data-absent reason, not both.
