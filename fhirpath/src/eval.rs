@@ -684,12 +684,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
                 };
                 match a.compare(&b).or_else(error)? {
                     None => Vec::new(),
-                    Some(ordering) => boolean(match op {
-                        LessThan => ordering == Ordering::Less,
-                        LessOrEqual => ordering != Ordering::Greater,
-                        GreaterThan => ordering == Ordering::Greater,
-                        _ => ordering != Ordering::Less,
-                    }),
+                    Some(ordering) => boolean(ordered(op, ordering)),
                 }
             }
             In | Contains => {
@@ -802,6 +797,19 @@ impl<M: Model> Evaluator<'_, '_, M> {
                 }
             }
         })
+    }
+}
+
+/// Whether two values in this order meet a comparison (`=`, `!=`, `<`,
+/// `<=`, `>`, `>=`).
+pub(crate) fn ordered(op: BinaryOp, ordering: Ordering) -> bool {
+    match op {
+        BinaryOp::Equal => ordering == Ordering::Equal,
+        BinaryOp::NotEqual => ordering != Ordering::Equal,
+        BinaryOp::LessThan => ordering == Ordering::Less,
+        BinaryOp::LessOrEqual => ordering != Ordering::Greater,
+        BinaryOp::GreaterThan => ordering == Ordering::Greater,
+        _ => ordering != Ordering::Less,
     }
 }
 

@@ -1159,7 +1159,10 @@ thread_local! {
 
 /// Runs `f` on the compiled `pattern`, compiled once per thread (and lent,
 /// not cloned: a clone of a `Regex` starts a cache of its own).
-fn with_regex<R>(pattern: &str, f: impl FnOnce(&regex::Regex) -> R) -> Result<R, EvalError> {
+pub(crate) fn with_regex<R>(
+    pattern: &str,
+    f: impl FnOnce(&regex::Regex) -> R,
+) -> Result<R, EvalError> {
     REGEXES.with_borrow_mut(|cache| {
         if let Some((_, found)) = cache.iter().find(|(p, _)| p == pattern) {
             return Ok(f(found));

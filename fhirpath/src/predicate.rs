@@ -20,7 +20,10 @@
 use std::borrow::Cow;
 
 use crate::ast::{BinaryOp, Expression, Function, Literal, Node, NodeId, TypeName, TypeOp};
-use crate::eval::{Environment, EvalError, Item, MAX_DEPTH, node_is, resolve_type};
+use crate::eval::{
+    Environment, EvalError, Item, MAX_DEPTH, literal_value, node_is, ordered, resolve_type,
+};
+use crate::functions::with_regex;
 use crate::model::Model;
 use crate::value::Value;
 
@@ -112,7 +115,9 @@ enum Bool {
         left: Box<Bool>,
         right: Box<Bool>,
     },
-    /// `startsWith()`, `endsWith()` or `contains()` with a string literal.
+    /// `startsWith()`, `endsWith()`, `contains()` or `matches()` with a
+    /// string literal (`matchesFull()` is `matches()` of the anchored
+    /// pattern).
     Text {
         function: Function,
         of: Nodes,
@@ -135,6 +140,13 @@ enum Bool {
         of: Nodes,
         texts: Vec<Box<str>>,
     },
+    /// `<`, `<=`, `>` or `>=` between two single values (`start <= end`,
+    /// `period >= 0`).
+    Compare {
+        op: BinaryOp,
+        left: Operand,
+        right: Operand,
+    },
     /// `path.count()` compared (`=`, `!=`, `<`...) with an integer.
     Count {
         of: Nodes,
@@ -149,6 +161,14 @@ enum Bool {
         op: BinaryOp,
         value: i64,
     },
+}
+
+/// A side of a comparison.
+#[derive(Clone, Debug)]
+enum Operand {
+    /// A path's single value.
+    Path(Nodes),
+    Literal(Value),
 }
 
 impl Bool {
@@ -222,13 +242,23 @@ impl Compiler<'_, '_> {
                     None => Bool::Truthy(Nodes::Focus),
                 })),
                 (
-                    Function::StartsWith | Function::EndsWith | Function::ContainsText,
+                    Function::StartsWith
+                    | Function::EndsWith
+                    | Function::ContainsText
+                    | Function::Matches
+                    | Function::MatchesFull,
                     [argument],
                 ) => match self.string(*argument) {
                     Some(argument) => Bool::Text {
-                        function: *function,
+                        function: match function {
+                            Function::MatchesFull => Function::Matches,
+                            f => *f,
+                        },
                         of: nodes(target),
-                        argument: argument.into(),
+                        argument: match function {
+                            Function::MatchesFull => format!("^(?:{argument})$").into(),
+                            _ => argument.into(),
+                        },
                     },
                     None => Bool::Interpreted,
                 },
@@ -327,6 +357,16 @@ impl Compiler<'_, '_> {
                             op,
                             value,
                         },
+                    };
+                }
+                if !matches!(op, Equal | NotEqual)
+                    && let (Some(l), Some(r)) =
+                        (self.operand(left, depth), self.operand(right, depth))
+                {
+                    return Bool::Compare {
+                        op,
+                        left: l,
+                        right: r,
                     };
                 }
                 if matches!(op, Equal | NotEqual) {
@@ -432,6 +472,14 @@ impl Compiler<'_, '_> {
                 as_: true,
             },
             _ => Nodes::Interpreted,
+        }
+    }
+
+    /// A side of a comparison: a literal, or a path the compiled form knows.
+    fn operand(&self, id: NodeId, depth: usize) -> Option<Operand> {
+        match self.expression.node(id) {
+            Node::Literal(literal) => Some(Operand::Literal(literal_value(literal))),
+            _ => self.path(id, depth).map(Operand::Path),
         }
     }
 
@@ -664,6 +712,24 @@ impl<M: Model> Run<'_, '_, M> {
         result
     }
 
+    /// The value of a side of a comparison; nothing for an empty path.
+    /// Gives up where the interpreter would report an error, and on a node
+    /// that is not a primitive with a value (a Quantity, a primitive with
+    /// extensions only).
+    fn operand<'o>(&self, operand: &'o Operand, focus: &M::Node) -> Step<Option<Cow<'o, Value>>> {
+        match operand {
+            Operand::Literal(value) => Ok(Some(Cow::Borrowed(value))),
+            Operand::Path(of) => match self.single(of, focus)? {
+                (0, _) => Ok(None),
+                (_, Some(node)) => match self.model().value(&node) {
+                    Some(value) => Ok(Some(Cow::Owned(value))),
+                    None => Err(GiveUp),
+                },
+                _ => Err(GiveUp),
+            },
+        }
+    }
+
     /// Whether a node's value is the String `text`.
     fn text_is(&self, node: &M::Node, text: &str) -> bool {
         let model = self.model();
@@ -757,11 +823,17 @@ impl<M: Model> Run<'_, '_, M> {
             } => match self.single(of, focus)? {
                 (0, _) if lenient => Some(false),
                 (0, _) => None,
-                (_, Some(node)) => Some(self.with_text(&node, |text| match function {
-                    Function::StartsWith => text.starts_with(&**argument),
-                    Function::EndsWith => text.ends_with(&**argument),
-                    _ => text.contains(&**argument),
-                })?),
+                (_, Some(node)) => match function {
+                    Function::Matches => self
+                        .with_text(&node, |text| with_regex(argument, |r| r.is_match(text)))?
+                        .map_err(|_| GiveUp)?,
+                    _ => self.with_text(&node, |text| match function {
+                        Function::StartsWith => text.starts_with(&**argument),
+                        Function::EndsWith => text.ends_with(&**argument),
+                        _ => text.contains(&**argument),
+                    })?,
+                }
+                .into(),
                 _ => return Err(GiveUp),
             },
             Bool::TextEqual { equal, of, text } => match self.single(of, focus)? {
@@ -785,6 +857,19 @@ impl<M: Model> Run<'_, '_, M> {
                 }
                 _ => return Err(GiveUp),
             },
+            Bool::Compare { op, left, right } => {
+                // Both sides first: either can be an error (more than one
+                // item), as in the interpreter.
+                let (a, b) = (self.operand(left, focus)?, self.operand(right, focus)?);
+                match (a, b) {
+                    (Some(a), Some(b)) => match a.compare(&b) {
+                        Ok(Some(ordering)) => Some(ordered(*op, ordering)),
+                        Ok(None) => None,
+                        Err(_) => return Err(GiveUp),
+                    },
+                    _ => None,
+                }
+            }
             Bool::Count { of, op, value } => {
                 Some(compare(*op, self.count(of, focus)? as i64, *value))
             }
@@ -814,12 +899,5 @@ impl<M: Model> Run<'_, '_, M> {
 
 /// An integer comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`).
 fn compare(op: BinaryOp, a: i64, b: i64) -> bool {
-    match op {
-        BinaryOp::Equal => a == b,
-        BinaryOp::NotEqual => a != b,
-        BinaryOp::LessThan => a < b,
-        BinaryOp::LessOrEqual => a <= b,
-        BinaryOp::GreaterThan => a > b,
-        _ => a >= b,
-    }
+    ordered(op, a.cmp(&b))
 }

@@ -215,7 +215,12 @@ fn r4_constraints_catch_what_breaks_them() {
     m["name"] = json!([{"given": ["Ann", "Bo"], "_given": [null, {"extension": [
         {"url": "http://example.org/x", "valueString": "a",
          "extension": [{"url": "y", "valueString": "b"}]}]}]}]);
-    breaks(&patient, &m, "ext-1", "Patient.name[0].given[1].extension[0]");
+    breaks(
+        &patient,
+        &m,
+        "ext-1",
+        "Patient.name[0].given[1].extension[0]",
+    );
 
     let observation = r4_example("Observation-example.json");
     // obs-6: a value or a data-absent reason, not both.
