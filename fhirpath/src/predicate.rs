@@ -7,7 +7,8 @@
 //! A [`Predicate`] mirrors the interpreter step by step, on the subset of
 //! FHIRPath it knows (paths, `where()`, `trace()`, `exists()`, `empty()`,
 //! `all()`, `hasValue()`, `not()`, the Boolean operators, `startsWith()`,
-//! `endsWith()`, `contains()`, `=`/`!=` on a string or on Booleans,
+//! `endsWith()`, `contains()`, `matches()` with a literal pattern, `=`/`!=`
+//! on a string or on Booleans, `<`/`<=`/`>`/`>=` between single values,
 //! `count()` against an integer). A part it does not know, or a case where
 //! the interpreter would report an error or compare values it does not
 //! handle, makes the evaluation give up *when reached*; the interpreter
