@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::ast::{BinaryOp, Expression, Literal, Node, NodeId, TypeName, TypeOp};
-use crate::model::Model;
+use crate::model::{Identity, Model};
 use crate::temporal::{DateTime, Precision, Time};
 use crate::value::{Quantity, Value};
 use crate::{functions, ucum};
@@ -90,6 +90,10 @@ pub struct Environment<'m, M: Model> {
     /// Emptied node buffers, kept for the next compiled evaluation (see
     /// [`crate::Predicate`]).
     pub(crate) buffers: std::cell::RefCell<Vec<Vec<M::Node>>>,
+    /// `descendants()` of the elements asked for last, by their
+    /// [`Model::identity`] (`dom-3` asks for `%resource.descendants()`
+    /// four times for each contained resource).
+    pub(crate) descendants: std::cell::RefCell<Vec<(Identity, Collection<M::Node>)>>,
 }
 
 impl<'m, M: Model> Environment<'m, M> {
@@ -101,6 +105,7 @@ impl<'m, M: Model> Environment<'m, M> {
             variables: Vec::new(),
             now: now_utc(),
             buffers: std::cell::RefCell::new(Vec::new()),
+            descendants: std::cell::RefCell::new(Vec::new()),
         }
     }
 

@@ -156,6 +156,46 @@ pub(crate) fn call<M: Model>(
     }
 }
 
+/// How many elements' `descendants()` an environment keeps.
+const KEPT_DESCENDANTS: usize = 8;
+
+/// `children()` or `descendants()` of the nodes of `input`, in breadth-first
+/// order.
+fn children_or_descendants<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    function: Function,
+    input: &[Item<M::Node>],
+) -> Res<M::Node> {
+    use Function as F;
+    let model = ev.model();
+    let mut out = Vec::new();
+    let mut pending: Vec<M::Node> = input
+        .iter()
+        .filter_map(|i| match i {
+            Item::Node(n) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    loop {
+        let mut next = Vec::new();
+        for node in &pending {
+            model.all_children(node, &mut next);
+        }
+        if next.is_empty() {
+            break;
+        }
+        out.extend(next.iter().cloned().map(Item::Node));
+        if function == F::Children {
+            break;
+        }
+        if out.len() > MAX_ITEMS {
+            return error(format!("descendants() made more than {MAX_ITEMS} items"));
+        }
+        pending = next;
+    }
+    Ok(out)
+}
+
 /// Functions on collections and the ones that take a lambda.
 #[inline(never)]
 fn collections<M: Model>(
@@ -745,35 +785,22 @@ fn others<M: Model>(
     helpers!(ev, function, input, args, scope =>
         name, arg, lambda, string_input, string_arg, int_arg, number_input);
     Ok(match function {
-        F::Children | F::Descendants => {
-            let model = ev.model();
-            let mut out = Vec::new();
-            let mut pending: Vec<M::Node> = input
-                .iter()
-                .filter_map(|i| match i {
-                    Item::Node(n) => Some(n.clone()),
-                    _ => None,
-                })
-                .collect();
-            loop {
-                let mut next = Vec::new();
-                for node in &pending {
-                    model.all_children(node, &mut next);
-                }
-                if next.is_empty() {
-                    break;
-                }
-                out.extend(next.iter().cloned().map(Item::Node));
-                if function == F::Children {
-                    break;
-                }
-                if out.len() > MAX_ITEMS {
-                    return error(format!("descendants() made more than {MAX_ITEMS} items"));
-                }
-                pending = next;
+        F::Descendants
+            if let [Item::Node(node)] = input
+                && let Some(key) = ev.model().identity(node) =>
+        {
+            if let Some((_, found)) = ev.env.descendants.borrow().iter().find(|(k, _)| *k == key) {
+                return Ok(found.clone());
             }
-            out
+            let found = children_or_descendants(ev, function, input)?;
+            let mut kept = ev.env.descendants.borrow_mut();
+            if kept.len() == KEPT_DESCENDANTS {
+                kept.remove(0);
+            }
+            kept.push((key, found.clone()));
+            found
         }
+        F::Children | F::Descendants => children_or_descendants(ev, function, input)?,
         F::Trace => {
             // The trace itself goes nowhere; its arguments must still be valid.
             arg(0)?;

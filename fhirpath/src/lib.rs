@@ -24,7 +24,7 @@ mod value;
 pub use ast::Expression;
 pub use check::{CheckError, CheckOptions, Lookup, Types, check};
 pub use eval::{Collection, Environment, EvalError, Item, MAX_ITEMS};
-pub use model::Model;
+pub use model::{Identity, Model};
 pub use parser::{MAX_DEPTH, ParseError, parse};
 pub use predicate::Predicate;
 pub use value::{Quantity, Value};

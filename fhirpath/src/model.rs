@@ -10,6 +10,10 @@ use crate::value::Value;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnknownElement;
 
+/// What tells one element apart from every other (see
+/// [`Model::identity`]).
+pub type Identity = (usize, usize, usize);
+
 /// A tree of FHIR elements with their types.
 pub trait Model {
     /// A handle to one element (a resource, a datatype, a primitive).
@@ -66,6 +70,15 @@ pub trait Model {
     /// long collection of elements is not compared pairwise in depth.
     /// `None` when the model gives none.
     fn content_hash(&self, node: &Self::Node) -> Option<u64> {
+        let _ = node;
+        None
+    }
+
+    /// A key that tells this element apart from every other for as long
+    /// as the model lives (the same element always gives the same key):
+    /// what lets an evaluation keep `descendants()` of an element it asks
+    /// for again. `None` when the model cannot tell.
+    fn identity(&self, node: &Self::Node) -> Option<Identity> {
         let _ = node;
         None
     }

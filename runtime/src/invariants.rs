@@ -534,10 +534,7 @@ impl<'a> Document for Typed<'a> {
 
     fn same_resource(&self, a: &Node<'a>, b: &Node<'a>) -> bool {
         match (a, b) {
-            (Node::Resource(a), Node::Resource(b)) => {
-                a.type_code() == b.type_code()
-                    && std::ptr::addr_eq(*a as *const dyn Object, *b as *const dyn Object)
-            }
+            (Node::Resource(_), Node::Resource(_)) => self.identity(a) == self.identity(b),
             _ => false,
         }
     }

@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, Hash, Hasher};
 
 use fhirgen_fhirpath::model::UnknownElement;
 use fhirgen_fhirpath::temporal::{DateTime, Time};
-use fhirgen_fhirpath::{Model, Value};
+use fhirgen_fhirpath::{Identity, Model, Value};
 use jiter::JsonValue;
 
 use crate::json::{ResourceSlot, WriteSlot};
@@ -385,11 +385,12 @@ pub struct Typed<'a> {
     scratch: RefCell<Vec<Child<'a>>>,
     /// The last narrative checked (by address) and the verdict.
     narrative: RefCell<Option<(usize, bool)>>,
-    /// The content hash of each object hashed so far, by its address and
-    /// type (the values are borrowed for as long as the model lives, so
+    /// The content hash of each object hashed so far, by its identity
+    /// (see `Model::identity`; the values are borrowed for as long as the model lives, so
     /// they cannot change): `repeat()`, unions and `distinct()` ask for the
     /// same elements' hashes over and over.
-    hashes: RefCell<std::collections::HashMap<(usize, usize), u64, foldhash::fast::FixedState>>,
+    hashes:
+        RefCell<std::collections::HashMap<(usize, usize, usize), u64, foldhash::fast::FixedState>>,
 }
 
 impl<'a> Typed<'a> {
@@ -469,12 +470,12 @@ impl<'a> Typed<'a> {
     fn same_content(&self, a: &Node<'a>, b: &Node<'a>, depth: usize) -> bool {
         match (a, b) {
             (Node::Object(x) | Node::Resource(x), Node::Object(y) | Node::Resource(y)) => {
-                // A struct and its first field can share an address: the
-                // type is compared first.
                 if x.type_code() != y.type_code() {
                     return false;
                 }
-                if std::ptr::addr_eq(*x as *const dyn Object, *y as *const dyn Object) {
+                // The same element (by identity: a struct and a field of
+                // it can share an address and a type).
+                if self.identity(a) == self.identity(b) {
                     return true;
                 }
                 if depth > crate::limits::max_depth() {
@@ -652,14 +653,23 @@ impl<'a> Model for Typed<'a> {
         self.same_content(a, b, 0)
     }
 
-    fn content_hash(&self, node: &Node<'a>) -> Option<u64> {
-        let key = match node {
+    fn identity(&self, node: &Node<'a>) -> Option<Identity> {
+        match node {
+            // A struct and a field of it can share an address, and have the
+            // same FHIR type (a profiled extension and one of its
+            // extensions): the size tells them apart, as the struct holds
+            // more than the field.
             Node::Object(x) | Node::Resource(x) => Some((
                 *x as *const dyn Object as *const () as usize,
                 x.type_code().as_ptr() as usize,
+                std::mem::size_of_val(*x),
             )),
             _ => None,
-        };
+        }
+    }
+
+    fn content_hash(&self, node: &Node<'a>) -> Option<u64> {
+        let key = self.identity(node);
         if let Some(key) = key
             && let Some(&hash) = self.hashes.borrow().get(&key)
         {

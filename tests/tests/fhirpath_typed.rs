@@ -283,3 +283,46 @@ fn compiled_comparisons_agree_with_the_interpreter() {
         "{decided} decided, {gave_up} given up"
     );
 }
+
+/// Every element of a resource has an identity of its own (what the
+/// content-hash memo and the `descendants()` memo are keyed by), though a
+/// struct and a field of it can share an address and a FHIR type: US
+/// Core's race extension holds its `text` extension inline.
+#[test]
+fn elements_have_identities_of_their_own() {
+    let archive = shared_packages().join("hl7.fhir.us.core-6.1.0.tgz");
+    let files = fhirgen::package::read_archive_file(&archive).unwrap();
+    let (_, bytes) = files
+        .iter()
+        .find(|(name, _)| *name == "example/Patient-example.json")
+        .unwrap();
+    let patient = us_core_6_1_0::UsCorePatientProfile::from_json(bytes).unwrap();
+    let bases = us_core_6_1_0::constraints::CATALOG.bases();
+    let root = Node::Resource(&patient);
+    let model = Typed::new(bases, root);
+    let mut nodes = Vec::new();
+    descendants(&model, root, &mut nodes);
+    let mut seen = std::collections::HashMap::new();
+    let mut objects = 0;
+    for (index, node) in nodes.iter().enumerate() {
+        if let Some(identity) = model.identity(node) {
+            objects += 1;
+            if let Some(other) = seen.insert(identity, index) {
+                panic!(
+                    "elements {other} and {index} ({}) share an identity",
+                    model.type_name(node)
+                );
+            }
+            // And it is the same each time it is asked for.
+            assert_eq!(model.identity(node), Some(identity));
+        }
+    }
+    let extensions = nodes
+        .iter()
+        .filter(|n| model.identity(n).is_some() && model.type_name(n) == "Extension")
+        .count();
+    assert!(
+        objects > 20 && extensions > 4,
+        "{objects} objects, {extensions} extensions"
+    );
+}
