@@ -86,7 +86,9 @@ pub struct Environment<'m, M: Model> {
     /// without `reference`).
     pub strict: bool,
     pub(crate) variables: Vec<(String, Collection<M::Node>)>,
-    now: DateTime,
+    /// The clock, read when `now()`, `today()` or `timeOfDay()` first
+    /// asks (the same answer for every evaluation in this environment).
+    now: std::cell::OnceCell<DateTime>,
     /// Emptied node buffers, kept for the next compiled evaluation (see
     /// [`crate::Predicate`]).
     pub(crate) buffers: std::cell::RefCell<Vec<Vec<M::Node>>>,
@@ -97,13 +99,13 @@ pub struct Environment<'m, M: Model> {
 }
 
 impl<'m, M: Model> Environment<'m, M> {
-    /// An environment over `model`, with the clock read now.
+    /// An environment over `model`.
     pub fn new(model: &'m M) -> Self {
         Environment {
             model,
             strict: true,
             variables: Vec::new(),
-            now: now_utc(),
+            now: std::cell::OnceCell::new(),
             buffers: std::cell::RefCell::new(Vec::new()),
             descendants: std::cell::RefCell::new(Vec::new()),
         }
@@ -1060,7 +1062,7 @@ pub(crate) fn time_now(env_now: &DateTime) -> Time {
 
 impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn now(&self) -> DateTime {
-        self.env.now
+        *self.env.now.get_or_init(now_utc)
     }
 }
 
