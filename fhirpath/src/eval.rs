@@ -326,7 +326,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
     fn member(&self, items: &[Item<M::Node>], name: &str, first_step: bool) -> Res<M::Node> {
         let model = self.model();
         let mut out = Vec::new();
-        let mut nodes = Vec::new();
+        let mut nodes = self.env.take_buffer();
         // In a collection of several types (`descendants()`), a name needs
         // to be known on one of them only.
         let mut unknown_on: Option<&str> = None;
@@ -366,6 +366,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
             }
             return error(format!("{type_name} has no element `{name}`"));
         }
+        self.env.give_back(nodes);
         Ok(out)
     }
 

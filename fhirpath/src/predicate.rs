@@ -550,11 +550,13 @@ impl<'m, M: Model> Environment<'m, M> {
             .map(|result| result == Some(true))
     }
 
-    fn take_buffer(&self) -> Vec<M::Node> {
+    /// An empty node buffer, one kept from an earlier step if any (give
+    /// it back with [`Environment::give_back`]).
+    pub(crate) fn take_buffer(&self) -> Vec<M::Node> {
         self.buffers.borrow_mut().pop().unwrap_or_default()
     }
 
-    fn give_back(&self, mut buffer: Vec<M::Node>) {
+    pub(crate) fn give_back(&self, mut buffer: Vec<M::Node>) {
         buffer.clear();
         self.buffers.borrow_mut().push(buffer);
     }
