@@ -585,7 +585,7 @@ fn strings<M: Model>(
         F::Matches | F::MatchesFull => match (string_input()?, string_arg(0)?) {
             (Some(s), Some(pattern)) => {
                 let pattern = if function == F::MatchesFull {
-                    format!("^(?:{pattern})$")
+                    whole(&pattern)
                 } else {
                     pattern
                 };
@@ -1182,6 +1182,11 @@ const REGEX_CACHE: usize = 64;
 thread_local! {
     static REGEXES: std::cell::RefCell<Vec<(String, regex::Regex)>> =
         const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `matchesFull()`'s pattern as `matches()` takes it: anchored at both ends.
+pub(crate) fn whole(pattern: &str) -> String {
+    format!("^(?:{pattern})$")
 }
 
 /// Runs `f` on the compiled `pattern`, compiled once per thread (and lent,

@@ -24,7 +24,7 @@ use crate::ast::{BinaryOp, Expression, Function, Literal, Node, NodeId, TypeName
 use crate::eval::{
     Environment, EvalError, Item, MAX_DEPTH, literal_value, node_is, ordered, resolve_type,
 };
-use crate::functions::with_regex;
+use crate::functions::{whole, with_regex};
 use crate::model::Model;
 use crate::value::Value;
 
@@ -257,7 +257,7 @@ impl Compiler<'_, '_> {
                         },
                         of: nodes(target),
                         argument: match function {
-                            Function::MatchesFull => format!("^(?:{argument})$").into(),
+                            Function::MatchesFull => whole(argument).into(),
                             _ => argument.into(),
                         },
                     },

@@ -540,7 +540,7 @@ impl<'a> Document for Typed<'a> {
     }
 
     fn is_leaf(&self, node: &Node<'a>) -> bool {
-        Typed::is_leaf(self, node)
+        node.is_leaf()
     }
 }
 

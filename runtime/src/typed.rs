@@ -385,12 +385,11 @@ pub struct Typed<'a> {
     scratch: RefCell<Vec<Child<'a>>>,
     /// The last narrative checked (by address) and the verdict.
     narrative: RefCell<Option<(usize, bool)>>,
-    /// The content hash of each object hashed so far, by its identity
-    /// (see `Model::identity`; the values are borrowed for as long as the model lives, so
-    /// they cannot change): `repeat()`, unions and `distinct()` ask for the
-    /// same elements' hashes over and over.
-    hashes:
-        RefCell<std::collections::HashMap<(usize, usize, usize), u64, foldhash::fast::FixedState>>,
+    /// The content hash of each object hashed so far, by its identity (see
+    /// `Model::identity`; the values are borrowed for as long as the model
+    /// lives, so they cannot change): `repeat()`, unions and `distinct()`
+    /// ask for the same elements' hashes over and over.
+    hashes: RefCell<std::collections::HashMap<Identity, u64, foldhash::fast::FixedState>>,
 }
 
 impl<'a> Typed<'a> {
@@ -446,12 +445,6 @@ impl<'a> Typed<'a> {
 
     pub fn is_resource(&self, node: &Node<'a>) -> bool {
         matches!(node, Node::Resource(_) | Node::Placeholder(_))
-    }
-
-    /// Whether a node has no children: a bare or fixed value, a primitive
-    /// without `id` or extensions.
-    pub fn is_leaf(&self, node: &Node<'a>) -> bool {
-        node.is_leaf() || matches!(node, Node::Placeholder(_))
     }
 
     /// For values a read has just made: `htmlChecks()` is true, the reader
