@@ -467,15 +467,15 @@ pub trait Document: Model {
     /// Whether a node is a resource (the root, `contained`, an entry's).
     fn is_resource(&self, node: &Self::Node) -> bool;
 
-    /// Appends each child of `node` in document order, with its name and
-    /// its index when the element repeats; the leaves (see
+    /// Gives each child of `node` to `out` in document order, with its
+    /// name and its index when the element repeats; the leaves (see
     /// [`Document::is_leaf`]) only when `leaves`. False when the node cannot
     /// tell its children (a hand-written type without element access).
     fn branches<'s>(
         &'s self,
         node: &Self::Node,
         leaves: bool,
-        out: &mut Children<'s, Self>,
+        out: &mut dyn FnMut(&'s str, Option<usize>, Self::Node),
     ) -> bool;
 
     /// Whether two nodes are the same resource (`%resource` is set again
@@ -497,12 +497,12 @@ impl<'a> Document for FhirJson<'a> {
         &'s self,
         node: &Element<'a>,
         leaves: bool,
-        out: &mut Children<'s, Self>,
+        out: &mut dyn FnMut(&'s str, Option<usize>, Element<'a>),
     ) -> bool {
         for (name, repeats, children) in FhirJson::named_children(self, node) {
             for (index, child) in children.into_iter().enumerate() {
                 if leaves || !FhirJson::is_leaf(self, &child) {
-                    out.push((name, repeats.then_some(index), child));
+                    out(name, repeats.then_some(index), child);
                 }
             }
         }
@@ -526,9 +526,14 @@ impl<'a> Document for Typed<'a> {
         Typed::is_resource(self, node)
     }
 
-    fn branches<'s>(&'s self, node: &Node<'a>, leaves: bool, out: &mut Children<'s, Self>) -> bool {
+    fn branches<'s>(
+        &'s self,
+        node: &Node<'a>,
+        leaves: bool,
+        out: &mut dyn FnMut(&'s str, Option<usize>, Node<'a>),
+    ) -> bool {
         Typed::branches(self, node, leaves, &mut |name, index, child| {
-            out.push((name, index, child))
+            out(name, index, child)
         })
     }
 
@@ -579,7 +584,6 @@ fn check_in<M: Document>(
         findings: std::mem::take(findings),
         unsupported: HashSet::new(),
         type_tables: Vec::new(),
-        spare_children: Vec::new(),
         spare_contexts: Vec::new(),
         done: Vec::new(),
         checks_primitives: tables.checks_primitives(),
@@ -607,10 +611,8 @@ struct Walk<'w, M: Document> {
     unsupported: HashSet<String>,
     /// The table of each type met so far, by the address of its name.
     type_tables: Vec<((usize, usize), Option<&'w Table>)>,
-    /// Emptied buffers for the children and the contexts of an element,
-    /// kept for the next: a walk allocates as deep as the resource, not as
-    /// wide.
-    spare_children: Vec<Children<'w, M>>,
+    /// Emptied lists for the contexts of an element, kept for the next: a
+    /// walk allocates as deep as the resource, not as wide.
     spare_contexts: Vec<Vec<Context<'w>>>,
     /// The keys evaluated at the element (emptied after each).
     done: Vec<&'w str>,
@@ -618,10 +620,6 @@ struct Walk<'w, M: Document> {
     /// [`Tables::checks_primitives`]).
     checks_primitives: bool,
 }
-
-/// An element's children: each with its name and its index when the
-/// element repeats.
-pub type Children<'w, M> = Vec<(&'w str, Option<usize>, <M as Model>::Node)>;
 
 impl<'w, M: Document> Walk<'w, M> {
     /// Checks `node` and walks its children; `skip` names a child not to
@@ -654,14 +652,15 @@ impl<'w, M: Document> Walk<'w, M> {
         done.clear();
         self.done = done;
         let bundle = top && self.model.type_name(node) == "Bundle";
-        let mut children = self
-            .spare_children
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(32));
         // A leaf is worth a look only where a table names a child or a
         // primitive type has constraints.
         let leaves = self.checks_primitives || contexts.iter().any(Context::has_below);
-        if !self.model.branches(node, leaves, &mut children) {
+        // Each child is checked as it is given: no list of them is made.
+        let model = self.model;
+        let given = model.branches(node, leaves, &mut |name, index, child| {
+            self.child(name, index, child, resource, &contexts, bundle, skip)
+        });
+        if !given {
             self.findings.push(Finding {
                 key: String::new(),
                 severity: None,
@@ -671,49 +670,48 @@ impl<'w, M: Document> Walk<'w, M> {
                     self.path()
                 ),
             });
-        } else {
-            self.children(&children, resource, &contexts, bundle, skip);
         }
-        children.clear();
-        self.spare_children.push(children);
         let mut contexts = contexts;
         contexts.clear();
         self.spare_contexts.push(contexts);
     }
 
-    /// Walks the children of an element whose contexts are `contexts`.
-    fn children(
+    /// Walks a child of an element whose contexts are `contexts`.
+    #[allow(clippy::too_many_arguments)]
+    fn child(
         &mut self,
-        children: &Children<'w, M>,
+        name: &'w str,
+        index: Option<usize>,
+        child: M::Node,
         resource: &M::Node,
         contexts: &[Context<'w>],
         bundle: bool,
         skip: Option<&str>,
     ) {
-        for (name, index, child) in children {
-            if skip == Some(*name) {
-                continue;
-            }
-            self.steps.push((name, *index));
-            if bundle && *name == "entry" {
-                let inner = self.child_contexts(child, name, contexts);
-                self.element(child, resource, inner, false, Some("resource"));
-            } else if self.model.is_resource(child) {
-                // A contained resource: its own type's constraints, with itself as %resource.
-                let mut inner = self.context_list();
-                inner.extend(self.type_context(child));
-                self.element(child, child, inner, false, None);
-            } else if self.model.is_leaf(child)
-                && !contexts.iter().any(|c| c.below(name).is_some())
-                && self.type_context(child).is_none()
-            {
-                // Nothing to check on it, and nothing below it.
-            } else {
-                let inner = self.child_contexts(child, name, contexts);
-                self.element(child, resource, inner, false, None);
-            }
-            self.steps.pop();
+        if skip == Some(name) {
+            return;
         }
+        self.steps.push((name, index));
+        if self.model.is_resource(&child) {
+            // A contained resource: its own type's constraints, with itself as %resource.
+            let mut inner = self.context_list();
+            inner.extend(self.type_context(&child));
+            self.element(&child, &child, inner, false, None);
+        } else {
+            let mut inner = self.context_list();
+            inner.extend(contexts.iter().filter_map(|c| c.below(name)));
+            // The element's datatype brings its own constraints (`Period`'s per-1).
+            inner.extend(self.type_context(&child));
+            if bundle && name == "entry" {
+                self.element(&child, resource, inner, false, Some("resource"));
+            } else if inner.is_empty() && self.model.is_leaf(&child) {
+                // Nothing to check on it, and nothing below it.
+                self.spare_contexts.push(inner);
+            } else {
+                self.element(&child, resource, inner, false, None);
+            }
+        }
+        self.steps.pop();
     }
 
     /// Where the walk is, as a FHIRPath (`Patient.name[0]`).
@@ -754,19 +752,6 @@ impl<'w, M: Document> Walk<'w, M> {
         self.spare_contexts
             .pop()
             .unwrap_or_else(|| Vec::with_capacity(4))
-    }
-
-    fn child_contexts(
-        &mut self,
-        child: &M::Node,
-        name: &str,
-        contexts: &[Context<'w>],
-    ) -> Vec<Context<'w>> {
-        let mut inner = self.context_list();
-        inner.extend(contexts.iter().filter_map(|c| c.below(name)));
-        // The element's datatype brings its own constraints (`Period`'s per-1).
-        inner.extend(self.type_context(child));
-        inner
     }
 
     fn evaluate(
