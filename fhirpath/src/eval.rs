@@ -113,8 +113,10 @@ impl<'m, M: Model> Environment<'m, M> {
 
     /// Sets `%name` (`%resource`, `%rootResource`, or the caller's own).
     pub fn set_variable(&mut self, name: &str, value: Collection<M::Node>) {
-        self.variables.retain(|(n, _)| n != name);
-        self.variables.push((name.to_owned(), value));
+        match self.variables.iter_mut().find(|(n, _)| n == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.variables.push((name.to_owned(), value)),
+        }
     }
 
     /// Sets `%resource` and `%rootResource` to `resource`.
