@@ -558,7 +558,7 @@ fn check_in<M: Document>(
     path: &str,
     findings: &mut Vec<Finding>,
 ) {
-    let mut contexts = Vec::with_capacity(4);
+    let mut contexts = Vec::with_capacity(32);
     let names = std::iter::once(model.type_name(&resource)).chain(profiles.iter().copied());
     for name in names {
         if let Some(table) = tables.table(name)
@@ -586,11 +586,11 @@ fn check_in<M: Document>(
         findings: std::mem::take(findings),
         unsupported: HashSet::new(),
         type_tables: Vec::with_capacity(32),
-        spare_contexts: Vec::with_capacity(16),
+        contexts,
         done: Vec::with_capacity(8),
         checks_primitives: tables.checks_primitives(),
     };
-    walk.element(&resource, &resource, contexts, true, None);
+    walk.element(&resource, &resource, 0, true, None);
     *findings = walk.findings;
 }
 
@@ -613,9 +613,10 @@ struct Walk<'w, M: Document> {
     unsupported: HashSet<String>,
     /// The table of each type met so far, by the address of its name.
     type_tables: Vec<((usize, usize), Option<&'w Table>)>,
-    /// Emptied lists for the contexts of an element, kept for the next: a
-    /// walk allocates as deep as the resource, not as wide.
-    spare_contexts: Vec<Vec<Context<'w>>>,
+    /// The tables applying at each element from the resource down to where
+    /// the walk is: an element's are the last ones, from the index it was
+    /// given; its children's are added after them and dropped when done.
+    contexts: Vec<Context<'w>>,
     /// The keys evaluated at the element (emptied after each).
     done: Vec<&'w str>,
     /// Whether a primitive type has constraints (see
@@ -624,21 +625,24 @@ struct Walk<'w, M: Document> {
 }
 
 impl<'w, M: Document> Walk<'w, M> {
-    /// Checks `node` and walks its children; `skip` names a child not to
+    /// Checks `node` and walks its children; its contexts are those from
+    /// `from` to the end of [`Walk::contexts`]; `skip` names a child not to
     /// enter (a Bundle entry's `resource`, checked on its own).
     fn element(
         &mut self,
         node: &M::Node,
         resource: &M::Node,
-        contexts: Vec<Context<'w>>,
+        from: usize,
         top: bool,
         skip: Option<&str>,
     ) {
+        let to = self.contexts.len();
         let contained = !top && self.model.is_resource(node);
         // A constraint is evaluated once at an element, though two tables
         // (a type's and a profile's) have it.
         let mut done = std::mem::take(&mut self.done);
-        for context in &contexts {
+        for at in from..to {
+            let context = self.contexts[at];
             for (invariant, compiled) in context
                 .table
                 .on(context.path)
@@ -656,11 +660,12 @@ impl<'w, M: Document> Walk<'w, M> {
         let bundle = top && self.model.type_name(node) == "Bundle";
         // A leaf is worth a look only where a table names a child or a
         // primitive type has constraints.
-        let leaves = self.checks_primitives || contexts.iter().any(Context::has_below);
+        let leaves =
+            self.checks_primitives || self.contexts[from..to].iter().any(Context::has_below);
         // Each child is checked as it is given: no list of them is made.
         let model = self.model;
         let given = model.branches(node, leaves, &mut |name, index, child| {
-            self.child(name, index, child, resource, &contexts, bundle, skip)
+            self.child(name, index, child, resource, from..to, bundle, skip)
         });
         if !given {
             self.findings.push(Finding {
@@ -673,12 +678,10 @@ impl<'w, M: Document> Walk<'w, M> {
                 ),
             });
         }
-        let mut contexts = contexts;
-        contexts.clear();
-        self.spare_contexts.push(contexts);
     }
 
-    /// Walks a child of an element whose contexts are `contexts`.
+    /// Walks a child of an element whose contexts are those at `parent` in
+    /// [`Walk::contexts`].
     #[allow(clippy::too_many_arguments)]
     fn child(
         &mut self,
@@ -686,7 +689,7 @@ impl<'w, M: Document> Walk<'w, M> {
         index: Option<usize>,
         child: M::Node,
         resource: &M::Node,
-        contexts: &[Context<'w>],
+        parent: std::ops::Range<usize>,
         bundle: bool,
         skip: Option<&str>,
     ) {
@@ -694,25 +697,31 @@ impl<'w, M: Document> Walk<'w, M> {
             return;
         }
         self.steps.push((name, index));
+        let from = self.contexts.len();
         if self.model.is_resource(&child) {
             // A contained resource: its own type's constraints, with itself as %resource.
-            let mut inner = self.context_list();
-            inner.extend(self.type_context(&child));
-            self.element(&child, &child, inner, false, None);
-        } else {
-            let mut inner = self.context_list();
-            inner.extend(contexts.iter().filter_map(|c| c.below(name)));
-            // The element's datatype brings its own constraints (`Period`'s per-1).
-            inner.extend(self.type_context(&child));
-            if bundle && name == "entry" {
-                self.element(&child, resource, inner, false, Some("resource"));
-            } else if inner.is_empty() && self.model.is_leaf(&child) {
-                // Nothing to check on it, and nothing below it.
-                self.spare_contexts.push(inner);
-            } else {
-                self.element(&child, resource, inner, false, None);
+            if let Some(context) = self.type_context(&child) {
+                self.contexts.push(context);
             }
+            self.element(&child, &child, from, false, None);
+        } else {
+            for at in parent {
+                if let Some(context) = self.contexts[at].below(name) {
+                    self.contexts.push(context);
+                }
+            }
+            // The element's datatype brings its own constraints (`Period`'s per-1).
+            if let Some(context) = self.type_context(&child) {
+                self.contexts.push(context);
+            }
+            if bundle && name == "entry" {
+                self.element(&child, resource, from, false, Some("resource"));
+            } else if self.contexts.len() > from || !self.model.is_leaf(&child) {
+                self.element(&child, resource, from, false, None);
+            }
+            // Otherwise nothing to check on it, and nothing below it.
         }
+        self.contexts.truncate(from);
         self.steps.pop();
     }
 
@@ -746,14 +755,6 @@ impl<'w, M: Document> Walk<'w, M> {
             table,
             path: table.root()?,
         })
-    }
-
-    /// An empty list for an element's contexts (one kept from an element
-    /// done with, if any).
-    fn context_list(&mut self) -> Vec<Context<'w>> {
-        self.spare_contexts
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(4))
     }
 
     fn evaluate(
