@@ -210,7 +210,13 @@ impl<'a, 'o> Elements<'a, 'o> {
 
     #[inline]
     pub fn wants(&self, name: &str) -> bool {
-        self.only.is_none_or(|only| only == name)
+        // Most names differ in length or first letter: no call to compare
+        // the rest (a type gives each of its fields to be asked).
+        self.only.is_none_or(|only| {
+            only.len() == name.len()
+                && only.as_bytes().first() == name.as_bytes().first()
+                && only == name
+        })
     }
 
     pub fn push(&mut self, name: &'static str, node: Node<'a>, repeats: bool) {
