@@ -624,6 +624,18 @@ struct Walk<'w, M: Document> {
     checks_primitives: bool,
 }
 
+/// What the walk knows of an element while it gives its children.
+struct Parent<'p, N> {
+    /// The resource it is in (`%resource`).
+    resource: &'p N,
+    /// Its contexts, in [`Walk::contexts`].
+    contexts: std::ops::Range<usize>,
+    /// It is the Bundle checked: its entries' resources are not entered.
+    bundle: bool,
+    /// A child not to enter.
+    skip: Option<&'p str>,
+}
+
 impl<'w, M: Document> Walk<'w, M> {
     /// Checks `node` and walks its children; its contexts are those from
     /// `from` to the end of [`Walk::contexts`]; `skip` names a child not to
@@ -664,8 +676,14 @@ impl<'w, M: Document> Walk<'w, M> {
             self.checks_primitives || self.contexts[from..to].iter().any(Context::has_below);
         // Each child is checked as it is given: no list of them is made.
         let model = self.model;
+        let parent = Parent {
+            resource,
+            contexts: from..to,
+            bundle,
+            skip,
+        };
         let given = model.branches(node, leaves, &mut |name, index, child| {
-            self.child(name, index, child, resource, from..to, bundle, skip)
+            self.child(name, index, child, &parent)
         });
         if !given {
             self.findings.push(Finding {
@@ -680,20 +698,15 @@ impl<'w, M: Document> Walk<'w, M> {
         }
     }
 
-    /// Walks a child of an element whose contexts are those at `parent` in
-    /// [`Walk::contexts`].
-    #[allow(clippy::too_many_arguments)]
+    /// Walks a child of the element `parent` tells of.
     fn child(
         &mut self,
         name: &'w str,
         index: Option<usize>,
         child: M::Node,
-        resource: &M::Node,
-        parent: std::ops::Range<usize>,
-        bundle: bool,
-        skip: Option<&str>,
+        parent: &Parent<'_, M::Node>,
     ) {
-        if skip == Some(name) {
+        if parent.skip == Some(name) {
             return;
         }
         self.steps.push((name, index));
@@ -705,7 +718,7 @@ impl<'w, M: Document> Walk<'w, M> {
             }
             self.element(&child, &child, from, false, None);
         } else {
-            for at in parent {
+            for at in parent.contexts.clone() {
                 if let Some(context) = self.contexts[at].below(name) {
                     self.contexts.push(context);
                 }
@@ -714,10 +727,10 @@ impl<'w, M: Document> Walk<'w, M> {
             if let Some(context) = self.type_context(&child) {
                 self.contexts.push(context);
             }
-            if bundle && name == "entry" {
-                self.element(&child, resource, from, false, Some("resource"));
+            if parent.bundle && name == "entry" {
+                self.element(&child, parent.resource, from, false, Some("resource"));
             } else if self.contexts.len() > from || !self.model.is_leaf(&child) {
-                self.element(&child, resource, from, false, None);
+                self.element(&child, parent.resource, from, false, None);
             }
             // Otherwise nothing to check on it, and nothing below it.
         }
