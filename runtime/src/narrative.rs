@@ -8,6 +8,8 @@
 
 use quick_xml::events::{BytesStart, Event};
 
+use crate::object::Seen;
+
 /// The XHTML namespace the root `div` must declare.
 const XHTML: &str = "http://www.w3.org/1999/xhtml";
 
@@ -127,7 +129,8 @@ const ATTRIBUTES: [&str; 48] = [
     "xml:lang",
 ];
 
-/// An attribute's number (below 64: an element's are noted in a [`Seen`]),
+/// An attribute's number (an element's are noted in a [`Seen`], as an
+/// object's JSON properties are: XML forbids an attribute twice),
 /// if narrative may use it; `None` for one not allowed.
 fn attribute_number(key: &[u8]) -> Option<u8> {
     Some(match key {
@@ -190,21 +193,6 @@ fn attribute_kind(number: u8) -> Attribute {
         1 => Attribute::Style,
         2..=6 => Attribute::Url,
         _ => Attribute::Plain,
-    }
-}
-
-/// The attributes an element has had so far, by number: XML forbids one
-/// twice.
-#[derive(Default)]
-struct Seen(u64);
-
-impl Seen {
-    /// Notes the attribute; false if it was there already.
-    fn first(&mut self, number: u8) -> bool {
-        let bit = 1u64 << number;
-        let first = self.0 & bit == 0;
-        self.0 |= bit;
-        first
     }
 }
 
@@ -404,7 +392,7 @@ fn open(
                 spelled()
             ));
         };
-        if !seen.first(number) {
+        if !seen.insert(number.into()) {
             return Err(format!(
                 "the narrative is not well-formed XHTML: the attribute `{}` appears twice on <{}>",
                 String::from_utf8_lossy(key),
@@ -597,7 +585,7 @@ mod plain {
             let key = name(&text[at..]);
             let number = attribute_number(key)?;
             at += key.len();
-            if text.get(at) != Some(&b'=') || !seen.first(number) {
+            if text.get(at) != Some(&b'=') || !seen.insert(number.into()) {
                 return None;
             }
             let quote = *text.get(at + 1).filter(|&&q| q == b'"' || q == b'\'')?;
