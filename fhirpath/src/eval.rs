@@ -85,7 +85,9 @@ pub struct Environment<'m, M: Model> {
     /// `reference.startsWith('#').not() or ...`, holds for a Reference
     /// without `reference`).
     pub strict: bool,
-    pub(crate) variables: Vec<(String, Collection<M::Node>)>,
+    /// `%name` variables: the environment's own (`resource`), named without
+    /// a copy, and the caller's.
+    pub(crate) variables: Vec<(Cow<'static, str>, Collection<M::Node>)>,
     /// The clock, read when `now()`, `today()` or `timeOfDay()` first
     /// asks (the same answer for every evaluation in this environment).
     now: std::cell::OnceCell<DateTime>,
@@ -112,10 +114,11 @@ impl<'m, M: Model> Environment<'m, M> {
     }
 
     /// Sets `%name` (`%resource`, `%rootResource`, or the caller's own).
-    pub fn set_variable(&mut self, name: &str, value: Collection<M::Node>) {
-        match self.variables.iter_mut().find(|(n, _)| n == name) {
+    pub fn set_variable(&mut self, name: impl Into<Cow<'static, str>>, value: Collection<M::Node>) {
+        let name = name.into();
+        match self.variables.iter_mut().find(|(n, _)| *n == name) {
             Some((_, slot)) => *slot = value,
-            None => self.variables.push((name.to_owned(), value)),
+            None => self.variables.push((name, value)),
         }
     }
 
