@@ -4,6 +4,8 @@
 //! parses one at run time. One that does not parse or names an element its
 //! context lacks is a note naming the invariant, not a silent skip.
 
+use std::collections::HashSet;
+
 use fhirgen_fhirpath::{CheckOptions, Expression, check, parse};
 use fhirgen_runtime::invariants::{self as runtime, Severity};
 use fhirgen_runtime::shape::{ElementKind, Shapes};
@@ -348,6 +350,9 @@ pub struct CrateConstraints {
     /// Constraints that need what an offline program lacks, once per key:
     /// the key, where (a type or profile), the FHIRPath, and why.
     pub offline: Vec<(String, String, String, &'static str)>,
+    /// A crate of base types: the types no table applies at or below when
+    /// a document holds no extension, sorted (see [`quiet_types`]).
+    pub quiet: Vec<String>,
 }
 
 /// The constraint every read enforces itself: an element has a value or
@@ -434,12 +439,63 @@ pub fn base_crate_constraints(
         constraints.add(definition.type_.clone(), invariants, &[], shapes);
     }
     constraints.tables.sort_by(|a, b| a.0.cmp(&b.0));
+    let with_tables: HashSet<&str> = constraints.tables.iter().map(|(t, _)| t.as_str()).collect();
+    constraints.quiet = quiet_types(shapes, &with_tables);
     constraints.bases = shapes
         .type_bases()
         .into_iter()
         .map(|(name, base)| (name.to_owned(), base.unwrap_or_default().to_owned()))
         .collect();
     Ok(constraints)
+}
+
+/// The types (resources, datatypes, backbone elements) such that neither
+/// they nor any type their elements hold, at any depth, is in
+/// `with_tables` once extensions are left out: an extension's value may be
+/// of any type, so what an element holds through one is not followed, and
+/// `Extension`'s own table does not count. Where a document holds no
+/// extension, no type's table applies at or below an element of such a
+/// type (a profile's table names its paths; the walk follows those). Sorted.
+pub fn quiet_types(shapes: &Shapes, with_tables: &HashSet<&str>) -> Vec<String> {
+    const EXTENSION: &str = "Extension";
+    // Whether an element holds, directly, a type already known to lead to
+    // a table (every resource has one: `dom-2`...).
+    fn leads(kind: &ElementKind, reaching: &HashSet<&str>) -> bool {
+        match kind {
+            ElementKind::Plain(_) | ElementKind::Primitive { .. } => false,
+            ElementKind::Object { type_name, .. } => {
+                type_name != EXTENSION && reaching.contains(type_name.as_str())
+            }
+            ElementKind::Resource => true,
+            ElementKind::Choice(variants) => variants.iter().any(|(_, kind)| leads(kind, reaching)),
+        }
+    }
+    let mut reaching: HashSet<&str> = with_tables
+        .iter()
+        .copied()
+        .filter(|name| *name != EXTENSION)
+        .collect();
+    // Until nothing changes: a type leads to a table if an element does.
+    loop {
+        let before = reaching.len();
+        for shape in shapes.types() {
+            if !reaching.contains(shape.name.as_str())
+                && shape.elements.iter().any(|e| leads(&e.kind, &reaching))
+            {
+                reaching.insert(&shape.name);
+            }
+        }
+        if reaching.len() == before {
+            break;
+        }
+    }
+    let mut quiet: Vec<String> = shapes
+        .types()
+        .filter(|shape| shape.name != EXTENSION && !reaching.contains(shape.name.as_str()))
+        .map(|shape| shape.name.clone())
+        .collect();
+    quiet.sort();
+    quiet
 }
 
 /// The constraint tables of a crate of profiles: one per resource profile

@@ -80,6 +80,17 @@ pub trait Tables {
     fn checks_primitives(&self) -> bool {
         has_primitive_tables(self)
     }
+
+    /// Whether no table applies at or below an element of type `type_name`
+    /// (`Coding`, `Meta`) when the document holds no extension: neither the
+    /// type nor any type its elements hold, at any depth, has a table of its
+    /// own (an extension's value could be of any type). The walk need not
+    /// enter such an element unless a table names a path at or below it.
+    /// False unless the tables know.
+    fn quiet(&self, type_name: &str) -> bool {
+        let _ = type_name;
+        false
+    }
 }
 
 /// Whether any primitive type has a table with something to check.
@@ -249,6 +260,10 @@ impl StaticTable {
 pub struct Catalog {
     tables: fn(&str) -> Option<&'static StaticTable>,
     bases: &'static TypeBases,
+    /// The types [`Tables::quiet`] answers true for, sorted; as a set on
+    /// first use (asked once per type a resource holds).
+    quiet: &'static [&'static str],
+    quiet_set: OnceLock<TypeSet>,
     index: OnceLock<TypeIndex>,
     base: Option<&'static Catalog>,
     /// What [`Tables::checks_primitives`] answers, found on first use.
@@ -256,21 +271,28 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// A crate of base types: its tables and its type hierarchy.
+    /// A crate of base types: its tables, its type hierarchy and the types
+    /// no table applies below when there is no extension (see
+    /// [`Tables::quiet`]; sorted).
     pub const fn new(
         tables: fn(&str) -> Option<&'static StaticTable>,
         bases: &'static TypeBases,
+        quiet: &'static [&'static str],
     ) -> Self {
         Catalog {
             tables,
             bases,
+            quiet,
+            quiet_set: OnceLock::new(),
             index: OnceLock::new(),
             base: None,
             checks_primitives: OnceLock::new(),
         }
     }
 
-    /// A crate of profiles over the crate `base` describes.
+    /// A crate of profiles over the crate `base` describes. Its tables are
+    /// by profile URL only (a type's table is in the crate of the type):
+    /// what is quiet in the base stays so.
     pub const fn over(
         tables: fn(&str) -> Option<&'static StaticTable>,
         base: &'static Catalog,
@@ -278,6 +300,8 @@ impl Catalog {
         Catalog {
             tables,
             bases: base.bases,
+            quiet: base.quiet,
+            quiet_set: OnceLock::new(),
             index: OnceLock::new(),
             base: Some(base),
             checks_primitives: OnceLock::new(),
@@ -308,6 +332,12 @@ impl Tables for Catalog {
             .checks_primitives
             .get_or_init(|| has_primitive_tables(self))
     }
+
+    fn quiet(&self, type_name: &str) -> bool {
+        self.quiet_set
+            .get_or_init(|| self.quiet.iter().copied().collect())
+            .contains(type_name)
+    }
 }
 
 impl Tables for Invariants {
@@ -315,6 +345,9 @@ impl Tables for Invariants {
         self.tables.get(name)
     }
 }
+
+/// Type names, for lookups.
+type TypeSet = HashSet<&'static str, foldhash::fast::RandomState>;
 
 /// One table applying at an element, and the element's path number in it.
 #[derive(Clone, Copy)]
@@ -333,7 +366,10 @@ impl<'i> Context<'i> {
     /// or below it.
     fn below(&self, name: &str) -> Option<Context<'i>> {
         let below = &self.table.below[self.path as usize];
-        let (_, path) = below.iter().find(|(n, _)| n == name)?;
+        // Most names differ in length or first letter: no call to compare the rest.
+        let (_, path) = below.iter().find(|(n, _)| {
+            n.len() == name.len() && n.as_bytes().first() == name.as_bytes().first() && n == name
+        })?;
         Some(Context {
             table: self.table,
             path: *path,
@@ -379,7 +415,7 @@ impl Invariants {
         };
         let mut findings = Vec::new();
         let path = model.type_name(&element).to_owned();
-        check_in(self, &model, element, profiles, &path, &mut findings);
+        check_in(self, &model, element, profiles, &path, true, &mut findings);
         findings
     }
 }
@@ -389,20 +425,23 @@ impl Invariants {
 /// from `catalog`; a Bundle's entries are each checked as a resource of
 /// their own (their references resolve in the Bundle).
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
-    check_with(
-        catalog,
-        Typed::new(catalog.bases(), Node::Resource(resource)),
-        resource,
-        profiles,
-    )
+    let model = Typed::new(catalog.bases(), Node::Resource(resource));
+    // Values built in code may hold extensions anywhere.
+    check_with(catalog, model, resource, profiles, true)
 }
 
-/// [`check_typed`] for a resource a read has just made (its narratives
-/// passed the reader's checks, which are `htmlChecks()`'s): what generated
-/// `from_json` runs.
-pub fn check_read(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
+/// [`check_typed`] for a resource `read` has just made (its narratives
+/// passed the reader's checks, which are `htmlChecks()`'s; where it held no
+/// extension, the walk passes over the elements of the catalog's quiet
+/// types, see [`Tables::quiet`]): what generated `from_json` runs.
+pub fn check_read(
+    catalog: &Catalog,
+    resource: &dyn Object,
+    profiles: &[&str],
+    read: &crate::json::Reader<'_>,
+) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource)).narratives_read();
-    check_with(catalog, model, resource, profiles)
+    check_with(catalog, model, resource, profiles, read.saw_extensions())
 }
 
 fn check_with<'a>(
@@ -410,6 +449,7 @@ fn check_with<'a>(
     model: Typed<'a>,
     resource: &'a dyn Object,
     profiles: &[&str],
+    extensions: bool,
 ) -> Vec<Finding> {
     let root = Node::Resource(resource);
     let mut findings = Vec::new();
@@ -418,23 +458,28 @@ fn check_with<'a>(
         &model,
         root,
         profiles,
-        resource.type_code().to_owned(),
-        0,
+        Cow::Borrowed(resource.type_code()),
+        (0, extensions),
         &mut findings,
     );
     findings
 }
 
+/// Checks `resource` and, for a Bundle, each entry's resource; `depth` is
+/// how deep Bundles nest here, `extensions` whether the document may hold
+/// an extension.
 fn check_document<'a>(
     catalog: &Catalog,
     model: &Typed<'a>,
     resource: Node<'a>,
     profiles: &[&str],
-    path: String,
-    depth: usize,
+    path: Cow<'static, str>,
+    (depth, extensions): (usize, bool),
     findings: &mut Vec<Finding>,
 ) {
-    check_in(catalog, model, resource, profiles, &path, findings);
+    check_in(
+        catalog, model, resource, profiles, &path, extensions, findings,
+    );
     if model.type_name(&resource) != "Bundle" {
         return;
     }
@@ -442,7 +487,7 @@ fn check_document<'a>(
         findings.push(Finding {
             key: String::new(),
             severity: None,
-            path,
+            path: path.into_owned(),
             message: format!(
                 "Bundles nested more than {} deep: the constraints of the inner ones are not checked",
                 crate::limits::max_depth()
@@ -457,7 +502,8 @@ fn check_document<'a>(
         let _ = model.children(entry, "resource", &mut inner);
         for resource in inner {
             let at = format!("{path}.entry[{index}].resource");
-            check_document(catalog, model, resource, &[], at, depth + 1, findings);
+            let nested = (depth + 1, extensions);
+            check_document(catalog, model, resource, &[], at.into(), nested, findings);
         }
     }
 }
@@ -556,10 +602,38 @@ fn check_in<M: Document>(
     resource: M::Node,
     profiles: &[&str],
     path: &str,
+    extensions: bool,
     findings: &mut Vec<Finding>,
 ) {
+    // Quiet types are passed over only where no extension can bring a
+    // table below them, nor a primitive type's table apply there.
+    let pass_quiet = !extensions && !tables.checks_primitives();
+    let found = walk(tables, model, &resource, profiles, path, pass_quiet);
+    // What the walk passes over has nothing to check: entering it finds the
+    // same (every test that reads a resource holds the walk to it).
+    #[cfg(debug_assertions)]
+    if pass_quiet {
+        let all = walk(tables, model, &resource, profiles, path, false);
+        assert!(
+            found == all,
+            "passing over quiet types changed the findings at {path}: {found:?} against {all:?}"
+        );
+    }
+    findings.extend(found);
+}
+
+/// The findings of one walk of `resource`, passing over the elements of
+/// quiet types (see [`Tables::quiet`]) when `pass_quiet`.
+fn walk<M: Document>(
+    tables: &dyn Tables,
+    model: &M,
+    resource: &M::Node,
+    profiles: &[&str],
+    path: &str,
+    pass_quiet: bool,
+) -> Vec<Finding> {
     let mut contexts = Vec::with_capacity(32);
-    let names = std::iter::once(model.type_name(&resource)).chain(profiles.iter().copied());
+    let names = std::iter::once(model.type_name(resource)).chain(profiles.iter().copied());
     for name in names {
         if let Some(table) = tables.table(name)
             && let Some(root) = table.root()
@@ -583,15 +657,16 @@ fn check_in<M: Document>(
         // Sized for most resources: growing them was a third of the
         // walk's allocations.
         steps: Vec::with_capacity(16),
-        findings: std::mem::take(findings),
+        findings: Vec::new(),
         unsupported: HashSet::new(),
-        type_tables: Vec::with_capacity(32),
+        types: Vec::with_capacity(32),
         contexts,
         done: Vec::with_capacity(8),
         checks_primitives: tables.checks_primitives(),
+        pass_quiet,
     };
-    walk.element(&resource, &resource, 0, true, None);
-    *findings = walk.findings;
+    walk.element(resource, resource, 0, true, None);
+    walk.findings
 }
 
 struct Walk<'w, M: Document> {
@@ -611,8 +686,8 @@ struct Walk<'w, M: Document> {
     findings: Vec<Finding>,
     /// Constraints already reported as not evaluable.
     unsupported: HashSet<String>,
-    /// The table of each type met so far, by the address of its name.
-    type_tables: Vec<((usize, usize), Option<&'w Table>)>,
+    /// What is known of each type met so far, by the address of its name.
+    types: Vec<((usize, usize), TypeFacts<'w>)>,
     /// The tables applying at each element from the resource down to where
     /// the walk is: an element's are the last ones, from the index it was
     /// given; its children's are added after them and dropped when done.
@@ -622,6 +697,18 @@ struct Walk<'w, M: Document> {
     /// Whether a primitive type has constraints (see
     /// [`Tables::checks_primitives`]).
     checks_primitives: bool,
+    /// Whether elements of quiet types (see [`Tables::quiet`]) are passed
+    /// over: the document holds no extension.
+    pass_quiet: bool,
+}
+
+/// What the walk knows of a type.
+#[derive(Clone, Copy)]
+struct TypeFacts<'w> {
+    /// Its table, at its root.
+    context: Option<Context<'w>>,
+    /// Nothing below its elements is checked (see [`Tables::quiet`]).
+    quiet: bool,
 }
 
 /// What the walk knows of an element while it gives its children.
@@ -713,7 +800,7 @@ impl<'w, M: Document> Walk<'w, M> {
         let from = self.contexts.len();
         if self.model.is_resource(&child) {
             // A contained resource: its own type's constraints, with itself as %resource.
-            if let Some(context) = self.type_context(&child) {
+            if let Some(context) = self.type_facts(&child).context {
                 self.contexts.push(context);
             }
             self.element(&child, &child, from, false, None);
@@ -724,12 +811,15 @@ impl<'w, M: Document> Walk<'w, M> {
                 }
             }
             // The element's datatype brings its own constraints (`Period`'s per-1).
-            if let Some(context) = self.type_context(&child) {
+            let facts = self.type_facts(&child);
+            if let Some(context) = facts.context {
                 self.contexts.push(context);
             }
             if parent.bundle && name == "entry" {
                 self.element(&child, parent.resource, from, false, Some("resource"));
-            } else if self.contexts.len() > from || !self.model.is_leaf(&child) {
+            } else if self.contexts.len() > from
+                || !(self.model.is_leaf(&child) || self.pass_quiet && facts.quiet)
+            {
                 self.element(&child, parent.resource, from, false, None);
             }
             // Otherwise nothing to check on it, and nothing below it.
@@ -751,23 +841,25 @@ impl<'w, M: Document> Walk<'w, M> {
         path
     }
 
-    /// The table of a node's own type, at its root.
-    fn type_context(&mut self, node: &M::Node) -> Option<Context<'w>> {
+    /// What is known of a node's own type: its table, whether it is quiet.
+    fn type_facts(&mut self, node: &M::Node) -> TypeFacts<'w> {
         let name = self.model.type_name(node);
         // Type names are the model's own strings: known by address.
         let key = (name.as_ptr() as usize, name.len());
-        let table = match self.type_tables.iter().find(|(k, _)| *k == key) {
-            Some((_, table)) => *table,
-            None => {
-                let table = self.tables.table(name);
-                self.type_tables.push((key, table));
-                table
-            }
-        }?;
-        Some(Context {
-            table,
-            path: table.root()?,
-        })
+        if let Some((_, facts)) = self.types.iter().find(|(k, _)| *k == key) {
+            return *facts;
+        }
+        let facts = TypeFacts {
+            context: self.tables.table(name).and_then(|table| {
+                Some(Context {
+                    table,
+                    path: table.root()?,
+                })
+            }),
+            quiet: self.tables.quiet(name),
+        };
+        self.types.push((key, facts));
+        facts
     }
 
     fn evaluate(

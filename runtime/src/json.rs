@@ -53,6 +53,10 @@ pub struct Reader<'j> {
     /// The codes the next primitive value must be one of, for a type known
     /// only from its shape (`crate::shape`); generated code enums carry them.
     pub(crate) bound_codes: Option<&'static crate::shape::BoundCodes>,
+    /// Whether an object read so far has an `extension` or
+    /// `modifierExtension` property: every extension of FHIR JSON is held
+    /// in one (see [`Reader::saw_extensions`]).
+    extensions: bool,
 }
 
 /// Property names are copied out of the parser before the value is read; this
@@ -101,6 +105,7 @@ impl<'j> Reader<'j> {
             depth: 0,
             max_depth: crate::limits::max_depth(),
             bound_codes: None,
+            extensions: false,
         }
     }
 
@@ -214,6 +219,15 @@ impl<'j> Reader<'j> {
     pub fn finish(&mut self) -> Result<(), Error> {
         let done = self.jiter.finish();
         self.at(done)
+    }
+
+    /// Whether what was read may hold an extension: an object had an
+    /// `extension` or `modifierExtension` property (a property skipped by
+    /// a lenient read counts too). When not, the constraint walk passes
+    /// over the elements below which only an extension could bring a
+    /// constraint ([`crate::invariants::check_read`]).
+    pub fn saw_extensions(&self) -> bool {
+        self.extensions
     }
 
     fn push_key(&mut self, key: &str) -> usize {
@@ -452,6 +466,7 @@ impl<'j> Reader<'j> {
         let (mut skipped, mut typed) = (false, false);
         while let Some(name) = key.take() {
             let name = name.as_str();
+            self.extensions |= matches!(name, "extension" | "modifierExtension");
             let mark = self.push_key(name.strip_prefix('_').unwrap_or(name));
             if name == "resourceType" && resource_type.is_some() {
                 typed = true;

@@ -210,6 +210,11 @@ impl Shapes {
         Ok(Box::leak(Box::new(shapes)))
     }
 
+    /// Every resource, datatype and backbone element.
+    pub fn types(&self) -> impl Iterator<Item = &TypeShape> {
+        self.types.iter()
+    }
+
     /// The shape of the resource, datatype or backbone element `name`.
     pub fn type_named(&self, name: &str) -> Option<&TypeShape> {
         self.by_name.get(name).map(|&i| &self.types[i])

@@ -160,6 +160,23 @@ fn breaks(original: &Value, mutated: &Value, key: &str, path: &str) {
         found.contains(&wanted),
         "{key} at {path} not reported; found {found:?}"
     );
+    // A read refuses it too (its walk passes over the quiet types when the
+    // resource holds no extension).
+    let read = read_error(mutated).expect("the read refuses it");
+    if found.len() == 1 {
+        assert!(read.contains(key), "{key}: the read says {read}");
+    }
+}
+
+/// The error of a strict read of `resource` by the generated crate.
+fn read_error(resource: &Value) -> Option<String> {
+    let bytes = serde_json::to_vec(resource).unwrap();
+    let read = if resource["meta"]["profile"].is_array() {
+        us_core_6_1_0::ProfiledResource::from_json(&bytes).map(drop)
+    } else {
+        fhir_r4::Resource::from_json(&bytes).map(drop)
+    };
+    read.err().map(|e| e.to_string())
 }
 
 #[test]
@@ -203,6 +220,17 @@ fn r4_constraints_catch_what_breaks_them() {
     m["extension"] = json!([{"url": "http://example.org/x", "valueString": "a",
         "extension": [{"url": "y", "valueString": "b"}]}]);
     breaks(&patient, &m, "ext-1", "Patient.extension[0]");
+    // ... below a Coding, a type no table applies under when a resource
+    // holds no extension (a read's walk passes over it then, not here).
+    let mut m = patient.clone();
+    m["identifier"][0]["type"]["coding"][0]["extension"] = json!([{"url": "http://example.org/x",
+        "valueString": "a", "extension": [{"url": "y", "valueString": "b"}]}]);
+    breaks(
+        &patient,
+        &m,
+        "ext-1",
+        "Patient.identifier[0].type.coding[0].extension[0]",
+    );
     // ... on a primitive's extension too (the walk enters a primitive
     // only when it has an id or extensions).
     let mut m = patient.clone();
@@ -529,4 +557,62 @@ fn member_of_uses_the_value_sets_that_expand_offline() {
     );
     // Without the value sets, said as not checked, never passed or failed.
     assert_eq!(check(&m, false), vec![(None, "Condition".to_owned())]);
+}
+
+/// The types a read's walk passes over when the resource holds no
+/// extension: no type's table applies at or below them. Each quiet type of
+/// R4 has no table, and every element holds a quiet type (or a primitive,
+/// or an extension), never a resource: what the walk does not enter has
+/// nothing to check. Coding, CodeableConcept and Meta are quiet; a type
+/// that holds a Period or a Reference (`per-1`, `ref-1`) is not.
+#[test]
+fn quiet_types_hold_no_table_at_any_depth() {
+    use fhirgen_runtime::invariants::Tables;
+    use fhirgen_runtime::shape::ElementKind;
+    let catalog = &fhir_r4::constraints::CATALOG;
+    let shapes = setup().shapes;
+    let mut quiet = 0;
+    for shape in shapes.types() {
+        let name = shape.name.as_str();
+        if !catalog.quiet(name) {
+            continue;
+        }
+        quiet += 1;
+        assert!(catalog.table(name).is_none(), "{name} is quiet with a table");
+        let holds_quiet = |kind: &ElementKind| match kind {
+            ElementKind::Plain(_) | ElementKind::Primitive { .. } => true,
+            ElementKind::Object { type_name, .. } => {
+                type_name == "Extension" || catalog.quiet(type_name)
+            }
+            ElementKind::Resource => false,
+            ElementKind::Choice(_) => unreachable!(),
+        };
+        for element in &shape.elements {
+            let fine = match &element.kind {
+                ElementKind::Choice(variants) => variants.iter().all(|(_, k)| holds_quiet(k)),
+                kind => holds_quiet(kind),
+            };
+            assert!(fine, "{name}.{} leads to a table", element.json);
+        }
+    }
+    assert!(quiet > 100, "{quiet} quiet types");
+    for name in ["Coding", "CodeableConcept", "Meta", "PatientCommunication"] {
+        assert!(catalog.quiet(name), "{name}");
+    }
+    for name in [
+        "Identifier",
+        "Reference",
+        "Period",
+        "HumanName",
+        "Narrative",
+        "Extension",
+        "Patient",
+        "PatientContact",
+        "ObservationComponent",
+    ] {
+        assert!(!catalog.quiet(name), "{name}");
+    }
+    // A crate of profiles answers as its base types' crate.
+    assert!(us_core_6_1_0::constraints::CATALOG.quiet("Coding"));
+    assert!(!us_core_6_1_0::constraints::CATALOG.quiet("Identifier"));
 }

@@ -922,6 +922,7 @@ impl Resource {
                 &crate::constraints::CATALOG,
                 ::fhirgen_runtime::AnyResource::as_object(&resource),
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -945,6 +946,7 @@ impl Resource {
                 &crate::constraints::CATALOG,
                 ::fhirgen_runtime::AnyResource::as_object(&resource),
                 &[],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -185,7 +185,7 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_read())?;
+        ::fhirgen_runtime::invariants::strict(resource.check_read(&reader))?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -202,7 +202,10 @@ impl ProfiledResource {
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
         let mut issues = reader.take_issues();
-        ::fhirgen_runtime::invariants::lenient(resource.check_read(), &mut issues)?;
+        ::fhirgen_runtime::invariants::lenient(
+            resource.check_read(&reader),
+            &mut issues,
+        )?;
         ::std::result::Result::Ok((resource, issues))
     }
     /// Reads the resource's structure and its profile's rules (as
@@ -232,13 +235,17 @@ impl ProfiledResource {
             profile.as_slice(),
         )
     }
-    /// [`Self::check_constraints`] right after a read.
-    fn check_read(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+    /// [`Self::check_constraints`] right after `read` made it.
+    fn check_read(
+        &self,
+        read: &::fhirgen_runtime::Reader<'_>,
+    ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
         let (resource, profile) = self.constrained();
         ::fhirgen_runtime::invariants::check_read(
             &crate::constraints::CATALOG,
             resource,
             profile.as_slice(),
+            read,
         )
     }
     /// The resource held, and the profile it was read as.
@@ -674,7 +681,7 @@ impl ProfiledResource {
             ::std::option::Option::None => Self::read(&mut reader)?,
         };
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_read())?;
+        ::fhirgen_runtime::invariants::strict(resource.check_read(&reader))?;
         ::std::result::Result::Ok(resource)
     }
     /// Whether the profile at `url` (`|version` allowed) is one of this crate's.

@@ -93,12 +93,17 @@ pub fn constraints_rs(constraints: &CrateConstraints, base: Option<TokenStream>)
                 .bases
                 .iter()
                 .map(|(name, base)| quote!((#name, #base)));
+            let quiet = &constraints.quiet;
             quote! {
                 /// The constraint tables of this crate's types, and the type hierarchy.
-                pub static CATALOG: Catalog = Catalog::new(table, BASES);
+                pub static CATALOG: Catalog = Catalog::new(table, BASES, QUIET);
 
                 /// Each type and the one it specializes, sorted by name.
                 static BASES: &[(&str, &str)] = &[#(#bases),*];
+
+                /// The types no table applies at or below when a document holds
+                /// no extension (`Tables::quiet`), sorted.
+                static QUIET: &[&str] = &[#(#quiet),*];
             }
         }
     };

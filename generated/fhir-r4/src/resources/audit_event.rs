@@ -307,6 +307,7 @@ impl AuditEvent {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

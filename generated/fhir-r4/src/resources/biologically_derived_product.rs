@@ -303,6 +303,7 @@ impl BiologicallyDerivedProduct {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -490,6 +490,7 @@ impl ChargeItemDefinition {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

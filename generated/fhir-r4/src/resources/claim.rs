@@ -479,6 +479,7 @@ impl Claim {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -345,6 +345,7 @@ impl CoverageEligibilityRequest {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -370,6 +370,7 @@ impl CoverageEligibilityResponse {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -583,6 +583,7 @@ impl EffectEvidenceSynthesis {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -521,6 +521,7 @@ impl EvidenceVariable {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -685,6 +685,7 @@ impl ExplanationOfBenefit {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -466,6 +466,7 @@ impl FamilyMemberHistory {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -346,6 +346,7 @@ impl ImmunizationEvaluation {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

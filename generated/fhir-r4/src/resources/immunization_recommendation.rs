@@ -216,6 +216,7 @@ impl ImmunizationRecommendation {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -373,6 +373,7 @@ impl MedicinalProductAuthorization {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -234,6 +234,7 @@ impl MedicinalProductContraindication {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -254,6 +254,7 @@ impl MedicinalProductIndication {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -234,6 +234,7 @@ impl MedicinalProductIngredient {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -232,6 +232,7 @@ impl MedicinalProductManufactured {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -262,6 +262,7 @@ impl MedicinalProductPackaged {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -236,6 +236,7 @@ impl MedicinalProductPharmaceutical {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

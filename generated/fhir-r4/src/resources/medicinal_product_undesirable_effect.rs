@@ -210,6 +210,7 @@ impl MedicinalProductUndesirableEffect {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

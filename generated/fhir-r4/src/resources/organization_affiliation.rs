@@ -291,6 +291,7 @@ impl OrganizationAffiliation {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -307,6 +307,7 @@ impl PaymentNotice {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

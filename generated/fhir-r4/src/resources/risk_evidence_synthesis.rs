@@ -553,6 +553,7 @@ impl RiskEvidenceSynthesis {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

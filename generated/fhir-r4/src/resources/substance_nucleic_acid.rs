@@ -232,6 +232,7 @@ impl SubstanceNucleicAcid {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -216,6 +216,7 @@ impl SubstanceReferenceInformation {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

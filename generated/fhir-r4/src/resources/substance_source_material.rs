@@ -341,6 +341,7 @@ impl SubstanceSourceMaterial {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

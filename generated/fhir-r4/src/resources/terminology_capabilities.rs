@@ -491,6 +491,7 @@ impl TerminologyCapabilities {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

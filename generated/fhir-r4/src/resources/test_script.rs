@@ -473,6 +473,7 @@ impl TestScript {
                 &crate::constraints::CATALOG,
                 &resource,
                 &[],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -633,6 +633,7 @@ impl ObservationOxygensat {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/oxygensat"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -656,6 +657,7 @@ impl ObservationOxygensat {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/oxygensat"],
+                &reader,
             ),
             &mut issues,
         )?;

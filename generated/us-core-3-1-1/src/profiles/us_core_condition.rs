@@ -447,6 +447,7 @@ impl UsCoreCondition {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -470,6 +471,7 @@ impl UsCoreCondition {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition"],
+                &reader,
             ),
             &mut issues,
         )?;

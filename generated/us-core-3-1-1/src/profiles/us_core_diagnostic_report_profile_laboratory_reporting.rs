@@ -521,6 +521,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -546,6 +547,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

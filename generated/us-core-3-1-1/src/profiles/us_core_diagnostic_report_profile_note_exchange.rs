@@ -456,6 +456,7 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -481,6 +482,7 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

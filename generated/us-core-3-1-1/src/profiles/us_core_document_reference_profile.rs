@@ -418,6 +418,7 @@ impl UsCoreDocumentReferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -443,6 +444,7 @@ impl UsCoreDocumentReferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

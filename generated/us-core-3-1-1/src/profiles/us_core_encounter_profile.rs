@@ -479,6 +479,7 @@ impl UsCoreEncounterProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -502,6 +503,7 @@ impl UsCoreEncounterProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -412,6 +412,7 @@ impl UsCoreGoalProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -435,6 +436,7 @@ impl UsCoreGoalProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -571,7 +571,10 @@ impl UsCoreImmunizationProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -594,7 +597,10 @@ impl UsCoreImmunizationProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                ],
+                &reader,
             ),
             &mut issues,
         )?;

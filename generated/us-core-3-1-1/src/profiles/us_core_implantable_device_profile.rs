@@ -548,6 +548,7 @@ impl UsCoreImplantableDeviceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -573,6 +574,7 @@ impl UsCoreImplantableDeviceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -664,6 +664,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -689,6 +690,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

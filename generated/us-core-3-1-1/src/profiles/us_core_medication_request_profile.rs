@@ -701,6 +701,7 @@ impl UsCoreMedicationRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -726,6 +727,7 @@ impl UsCoreMedicationRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -534,6 +534,7 @@ impl UsCorePatientProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -557,6 +558,7 @@ impl UsCorePatientProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -646,6 +646,7 @@ impl UsCorePediatricBmIforAgeObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -671,6 +672,7 @@ impl UsCorePediatricBmIforAgeObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -652,6 +652,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -677,6 +678,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -650,6 +650,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -675,6 +676,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

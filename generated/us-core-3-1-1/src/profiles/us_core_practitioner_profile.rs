@@ -358,7 +358,10 @@ impl UsCorePractitionerProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
+                ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -381,7 +384,10 @@ impl UsCorePractitionerProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
+                ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -360,6 +360,7 @@ impl UsCorePractitionerRoleProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -385,6 +386,7 @@ impl UsCorePractitionerRoleProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

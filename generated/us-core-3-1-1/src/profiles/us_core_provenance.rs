@@ -403,6 +403,7 @@ impl UsCoreProvenance {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -426,6 +427,7 @@ impl UsCoreProvenance {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
+                &reader,
             ),
             &mut issues,
         )?;

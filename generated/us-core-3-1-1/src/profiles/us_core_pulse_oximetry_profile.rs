@@ -742,6 +742,7 @@ impl UsCorePulseOximetryProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -767,6 +768,7 @@ impl UsCorePulseOximetryProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

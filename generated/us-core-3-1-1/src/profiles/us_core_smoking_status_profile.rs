@@ -552,6 +552,7 @@ impl UsCoreSmokingStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -577,6 +578,7 @@ impl UsCoreSmokingStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -798,6 +798,7 @@ impl UsCoreBloodPressureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -823,6 +824,7 @@ impl UsCoreBloodPressureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -698,6 +698,7 @@ impl UsCoreBmiProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -721,6 +722,7 @@ impl UsCoreBmiProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -701,6 +701,7 @@ impl UsCoreBodyHeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -724,6 +725,7 @@ impl UsCoreBodyHeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height"],
+                &reader,
             ),
             &mut issues,
         )?;

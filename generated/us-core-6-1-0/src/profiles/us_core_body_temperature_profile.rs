@@ -703,6 +703,7 @@ impl UsCoreBodyTemperatureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -728,6 +729,7 @@ impl UsCoreBodyTemperatureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -701,6 +701,7 @@ impl UsCoreBodyWeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -724,6 +725,7 @@ impl UsCoreBodyWeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -601,6 +601,7 @@ impl UsCoreCarePlanProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -624,6 +625,7 @@ impl UsCoreCarePlanProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -634,6 +634,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -659,6 +660,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

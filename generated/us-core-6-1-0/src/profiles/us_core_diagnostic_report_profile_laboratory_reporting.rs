@@ -507,6 +507,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -532,6 +533,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -508,6 +508,7 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -533,6 +534,7 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -483,6 +483,7 @@ impl UsCoreDocumentReferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -508,6 +509,7 @@ impl UsCoreDocumentReferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -481,6 +481,7 @@ impl UsCoreEncounterProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -504,6 +505,7 @@ impl UsCoreEncounterProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -703,6 +703,7 @@ impl UsCoreHeadCircumferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -728,6 +729,7 @@ impl UsCoreHeadCircumferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -547,6 +547,7 @@ impl UsCoreImplantableDeviceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -572,6 +573,7 @@ impl UsCoreImplantableDeviceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

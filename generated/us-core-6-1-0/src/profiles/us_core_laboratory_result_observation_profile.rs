@@ -675,6 +675,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -700,6 +701,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

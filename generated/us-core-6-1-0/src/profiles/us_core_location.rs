@@ -413,6 +413,7 @@ impl UsCoreLocation {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -436,6 +437,7 @@ impl UsCoreLocation {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
+                &reader,
             ),
             &mut issues,
         )?;

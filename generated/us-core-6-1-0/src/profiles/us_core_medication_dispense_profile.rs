@@ -537,6 +537,7 @@ impl UsCoreMedicationDispenseProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -562,6 +563,7 @@ impl UsCoreMedicationDispenseProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -789,6 +789,7 @@ impl UsCoreMedicationRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -814,6 +815,7 @@ impl UsCoreMedicationRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -700,6 +700,7 @@ impl UsCoreObservationClinicalResultProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -725,6 +726,7 @@ impl UsCoreObservationClinicalResultProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -682,6 +682,7 @@ impl UsCoreObservationOccupationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -707,6 +708,7 @@ impl UsCoreObservationOccupationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -719,6 +719,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -744,6 +745,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

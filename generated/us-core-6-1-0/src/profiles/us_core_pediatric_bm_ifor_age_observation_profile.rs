@@ -706,6 +706,7 @@ impl UsCorePediatricBmIforAgeObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -731,6 +732,7 @@ impl UsCorePediatricBmIforAgeObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -712,6 +712,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -737,6 +738,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

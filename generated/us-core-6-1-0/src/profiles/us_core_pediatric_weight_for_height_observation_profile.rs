@@ -710,6 +710,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -735,6 +736,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -358,6 +358,7 @@ impl UsCorePractitionerRoleProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -383,6 +384,7 @@ impl UsCorePractitionerRoleProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

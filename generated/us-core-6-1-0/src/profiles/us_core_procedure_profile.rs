@@ -598,6 +598,7 @@ impl UsCoreProcedureProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -621,6 +622,7 @@ impl UsCoreProcedureProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
+                &reader,
             ),
             &mut issues,
         )?;

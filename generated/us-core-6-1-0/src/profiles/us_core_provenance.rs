@@ -404,6 +404,7 @@ impl UsCoreProvenance {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -427,6 +428,7 @@ impl UsCoreProvenance {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -324,6 +324,7 @@ impl UsCoreRelatedPersonProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -349,6 +350,7 @@ impl UsCoreRelatedPersonProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -703,6 +703,7 @@ impl UsCoreRespiratoryRateProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -728,6 +729,7 @@ impl UsCoreRespiratoryRateProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -806,6 +806,7 @@ impl UsCoreServiceRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -831,6 +832,7 @@ impl UsCoreServiceRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

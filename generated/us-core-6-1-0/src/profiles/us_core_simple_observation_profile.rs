@@ -723,6 +723,7 @@ impl UsCoreSimpleObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -748,6 +749,7 @@ impl UsCoreSimpleObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

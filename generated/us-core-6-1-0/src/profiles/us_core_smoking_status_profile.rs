@@ -834,6 +834,7 @@ impl UsCoreSmokingStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -859,6 +860,7 @@ impl UsCoreSmokingStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -690,6 +690,7 @@ impl UsCoreVitalSignsProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -713,6 +714,7 @@ impl UsCoreVitalSignsProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -690,6 +690,7 @@ impl ObservationVitalsigns {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/vitalsigns"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -713,6 +714,7 @@ impl ObservationVitalsigns {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/vitalsigns"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -452,6 +452,7 @@ impl UsCoreAllergyIntolerance {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -477,6 +478,7 @@ impl UsCoreAllergyIntolerance {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -711,6 +711,7 @@ impl UsCoreAverageBloodPressureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -736,6 +737,7 @@ impl UsCoreAverageBloodPressureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -796,6 +796,7 @@ impl UsCoreBloodPressureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -821,6 +822,7 @@ impl UsCoreBloodPressureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -696,6 +696,7 @@ impl UsCoreBmiProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -719,6 +720,7 @@ impl UsCoreBmiProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
+                &reader,
             ),
             &mut issues,
         )?;

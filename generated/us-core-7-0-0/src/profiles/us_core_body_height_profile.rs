@@ -699,6 +699,7 @@ impl UsCoreBodyHeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -722,6 +723,7 @@ impl UsCoreBodyHeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -701,6 +701,7 @@ impl UsCoreBodyTemperatureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -726,6 +727,7 @@ impl UsCoreBodyTemperatureProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-temperature",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -699,6 +699,7 @@ impl UsCoreBodyWeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -722,6 +723,7 @@ impl UsCoreBodyWeightProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -674,6 +674,7 @@ impl UsCoreCareExperiencePreferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-care-experience-preference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -699,6 +700,7 @@ impl UsCoreCareExperiencePreferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-care-experience-preference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -338,6 +338,7 @@ impl UsCoreCareTeam {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -361,6 +362,7 @@ impl UsCoreCareTeam {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -575,6 +575,7 @@ impl UsCoreConditionEncounterDiagnosisProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -600,6 +601,7 @@ impl UsCoreConditionEncounterDiagnosisProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -644,6 +644,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -669,6 +670,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -575,6 +575,7 @@ impl UsCoreCoverageProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -598,6 +599,7 @@ impl UsCoreCoverageProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"],
+                &reader,
             ),
             &mut issues,
         )?;

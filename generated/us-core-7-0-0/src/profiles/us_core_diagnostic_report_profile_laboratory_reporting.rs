@@ -514,6 +514,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -539,6 +540,7 @@ impl UsCoreDiagnosticReportProfileLaboratoryReporting {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-lab",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

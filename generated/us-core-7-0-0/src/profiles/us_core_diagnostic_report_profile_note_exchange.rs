@@ -512,6 +512,7 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -537,6 +538,7 @@ impl UsCoreDiagnosticReportProfileNoteExchange {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-diagnosticreport-note",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

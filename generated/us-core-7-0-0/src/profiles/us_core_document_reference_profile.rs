@@ -487,6 +487,7 @@ impl UsCoreDocumentReferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -512,6 +513,7 @@ impl UsCoreDocumentReferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -483,6 +483,7 @@ impl UsCoreEncounterProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -506,6 +507,7 @@ impl UsCoreEncounterProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -417,6 +417,7 @@ impl UsCoreGoalProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -440,6 +441,7 @@ impl UsCoreGoalProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
+                &reader,
             ),
             &mut issues,
         )?;

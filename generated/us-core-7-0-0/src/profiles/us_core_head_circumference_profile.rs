@@ -701,6 +701,7 @@ impl UsCoreHeadCircumferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -726,6 +727,7 @@ impl UsCoreHeadCircumferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

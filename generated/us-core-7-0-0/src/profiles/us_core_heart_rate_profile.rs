@@ -699,6 +699,7 @@ impl UsCoreHeartRateProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -722,6 +723,7 @@ impl UsCoreHeartRateProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-heart-rate"],
+                &reader,
             ),
             &mut issues,
         )?;

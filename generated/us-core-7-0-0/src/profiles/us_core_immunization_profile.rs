@@ -570,7 +570,10 @@ impl UsCoreImmunizationProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -593,7 +596,10 @@ impl UsCoreImmunizationProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
+                ],
+                &reader,
             ),
             &mut issues,
         )?;

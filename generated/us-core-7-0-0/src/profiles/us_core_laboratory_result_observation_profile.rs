@@ -684,6 +684,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -709,6 +710,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

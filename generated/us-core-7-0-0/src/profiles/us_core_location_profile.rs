@@ -415,6 +415,7 @@ impl UsCoreLocationProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -438,6 +439,7 @@ impl UsCoreLocationProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
+                &reader,
             ),
             &mut issues,
         )?;

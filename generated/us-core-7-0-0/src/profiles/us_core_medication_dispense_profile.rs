@@ -538,6 +538,7 @@ impl UsCoreMedicationDispenseProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -563,6 +564,7 @@ impl UsCoreMedicationDispenseProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -263,6 +263,7 @@ impl UsCoreMedicationProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -286,6 +287,7 @@ impl UsCoreMedicationProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"],
+                &reader,
             ),
             &mut issues,
         )?;

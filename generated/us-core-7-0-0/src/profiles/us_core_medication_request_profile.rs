@@ -845,6 +845,7 @@ impl UsCoreMedicationRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -870,6 +871,7 @@ impl UsCoreMedicationRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

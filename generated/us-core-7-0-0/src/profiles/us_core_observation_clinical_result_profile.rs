@@ -705,6 +705,7 @@ impl UsCoreObservationClinicalResultProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -730,6 +731,7 @@ impl UsCoreObservationClinicalResultProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

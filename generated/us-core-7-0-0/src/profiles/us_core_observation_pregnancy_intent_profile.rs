@@ -612,6 +612,7 @@ impl UsCoreObservationPregnancyIntentProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -637,6 +638,7 @@ impl UsCoreObservationPregnancyIntentProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -612,6 +612,7 @@ impl UsCoreObservationPregnancyStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -637,6 +638,7 @@ impl UsCoreObservationPregnancyStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancystatus",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -731,6 +731,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -756,6 +757,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

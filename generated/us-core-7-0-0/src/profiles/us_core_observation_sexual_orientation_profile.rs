@@ -610,6 +610,7 @@ impl UsCoreObservationSexualOrientationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -635,6 +636,7 @@ impl UsCoreObservationSexualOrientationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -433,7 +433,10 @@ impl UsCoreOrganizationProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
+                ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -456,7 +459,10 @@ impl UsCoreOrganizationProfile {
             ::fhirgen_runtime::invariants::check_read(
                 &crate::constraints::CATALOG,
                 &resource,
-                &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization"],
+                &[
+                    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
+                ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -622,6 +622,7 @@ impl UsCorePatientProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -645,6 +646,7 @@ impl UsCorePatientProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -704,6 +704,7 @@ impl UsCorePediatricBmIforAgeObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -729,6 +730,7 @@ impl UsCorePediatricBmIforAgeObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

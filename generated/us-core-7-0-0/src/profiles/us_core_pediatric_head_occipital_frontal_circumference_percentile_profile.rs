@@ -710,6 +710,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -735,6 +736,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

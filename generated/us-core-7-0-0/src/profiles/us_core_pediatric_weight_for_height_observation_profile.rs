@@ -708,6 +708,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -733,6 +734,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -599,6 +599,7 @@ impl UsCoreProcedureProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -622,6 +623,7 @@ impl UsCoreProcedureProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -801,6 +801,7 @@ impl UsCorePulseOximetryProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -826,6 +827,7 @@ impl UsCorePulseOximetryProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -461,6 +461,7 @@ impl UsCoreQuestionnaireResponseProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -486,6 +487,7 @@ impl UsCoreQuestionnaireResponseProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

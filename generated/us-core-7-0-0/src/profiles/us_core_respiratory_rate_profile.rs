@@ -701,6 +701,7 @@ impl UsCoreRespiratoryRateProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -726,6 +727,7 @@ impl UsCoreRespiratoryRateProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

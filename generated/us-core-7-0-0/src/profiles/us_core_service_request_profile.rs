@@ -819,6 +819,7 @@ impl UsCoreServiceRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -844,6 +845,7 @@ impl UsCoreServiceRequestProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

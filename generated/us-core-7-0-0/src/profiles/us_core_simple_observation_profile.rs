@@ -735,6 +735,7 @@ impl UsCoreSimpleObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -760,6 +761,7 @@ impl UsCoreSimpleObservationProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

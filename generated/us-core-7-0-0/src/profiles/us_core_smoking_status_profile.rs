@@ -842,6 +842,7 @@ impl UsCoreSmokingStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -867,6 +868,7 @@ impl UsCoreSmokingStatusProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -344,6 +344,7 @@ impl UsCoreSpecimenProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -367,6 +368,7 @@ impl UsCoreSpecimenProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen"],
+                &reader,
             ),
             &mut issues,
         )?;

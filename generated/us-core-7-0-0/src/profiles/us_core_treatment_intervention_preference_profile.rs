@@ -674,6 +674,7 @@ impl UsCoreTreatmentInterventionPreferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-treatment-intervention-preference",
                 ],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -699,6 +700,7 @@ impl UsCoreTreatmentInterventionPreferenceProfile {
                 &[
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-treatment-intervention-preference",
                 ],
+                &reader,
             ),
             &mut issues,
         )?;

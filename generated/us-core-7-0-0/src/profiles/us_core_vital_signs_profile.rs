@@ -688,6 +688,7 @@ impl UsCoreVitalSignsProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -711,6 +712,7 @@ impl UsCoreVitalSignsProfile {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
+                &reader,
             ),
             &mut issues,
         )?;

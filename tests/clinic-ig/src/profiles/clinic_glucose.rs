@@ -614,6 +614,7 @@ impl ClinicGlucose {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-glucose"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -637,6 +638,7 @@ impl ClinicGlucose {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-glucose"],
+                &reader,
             ),
             &mut issues,
         )?;

@@ -732,6 +732,7 @@ impl ClinicPatient {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-patient"],
+                &reader,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -755,6 +756,7 @@ impl ClinicPatient {
                 &crate::constraints::CATALOG,
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-patient"],
+                &reader,
             ),
             &mut issues,
         )?;
