@@ -753,10 +753,10 @@ impl<M: Model> Evaluator<'_, '_, M> {
 
     /// Resolves a type name: `System.X`, `FHIR.X`, or unqualified (the
     /// model's type if it has one, else System's).
-    pub(crate) fn resolve_type(
+    pub(crate) fn resolve_type<'t>(
         &self,
-        type_name: &TypeName<'_>,
-    ) -> Result<(bool, String), EvalError> {
+        type_name: &'t TypeName<'_>,
+    ) -> Result<(bool, &'t str), EvalError> {
         resolve_type(self.model(), type_name)
     }
 
@@ -765,12 +765,12 @@ impl<M: Model> Evaluator<'_, '_, M> {
     pub(crate) fn item_is(
         &self,
         item: &Item<M::Node>,
-        (system, name): &(bool, String),
+        (system, name): (bool, &str),
         exact: bool,
     ) -> bool {
         match item {
-            Item::Value(v) => *system && v.type_name() == name,
-            Item::Node(node) => node_is(self.model(), node, (*system, name), exact),
+            Item::Value(v) => system && v.type_name() == name,
+            Item::Node(node) => node_is(self.model(), node, (system, name), exact),
             Item::Type { .. } => false,
         }
     }
@@ -787,7 +787,7 @@ impl<M: Model> Evaluator<'_, '_, M> {
                 TypeOp::As => {
                     return Ok(items
                         .iter()
-                        .filter(|i| self.item_is(i, &ty, true))
+                        .filter(|i| self.item_is(i, ty, true))
                         .cloned()
                         .collect());
                 }
@@ -801,9 +801,9 @@ impl<M: Model> Evaluator<'_, '_, M> {
             return Ok(Vec::new());
         };
         Ok(match op {
-            TypeOp::Is => vec![Item::Value(Value::Boolean(self.item_is(item, &ty, false)))],
+            TypeOp::Is => vec![Item::Value(Value::Boolean(self.item_is(item, ty, false)))],
             TypeOp::As => {
-                if self.item_is(item, &ty, true) {
+                if self.item_is(item, ty, true) {
                     vec![item.clone()]
                 } else {
                     Vec::new()
@@ -1075,10 +1075,10 @@ impl<M: Model> Evaluator<'_, '_, M> {
 /// Resolves a type name: `System.X`, `FHIR.X`, or unqualified (the
 /// model's type if it has one, else System's): whether it is System's, and
 /// the name.
-pub(crate) fn resolve_type<M: Model>(
+pub(crate) fn resolve_type<'t, M: Model>(
     model: &M,
-    type_name: &TypeName<'_>,
-) -> Result<(bool, String), EvalError> {
+    type_name: &'t TypeName<'_>,
+) -> Result<(bool, &'t str), EvalError> {
     let name = type_name.name.as_ref();
     let system = |name: &str| {
         matches!(
@@ -1094,11 +1094,11 @@ pub(crate) fn resolve_type<M: Model>(
         )
     };
     match type_name.namespace.as_deref() {
-        Some("System") if system(name) => Ok((true, name.to_owned())),
-        Some("FHIR") if model.has_type(name) => Ok((false, name.to_owned())),
-        None if model.has_type(name) => Ok((false, name.to_owned())),
-        None if system(name) => Ok((true, name.to_owned())),
-        Some("System") => Ok((true, name.to_owned())),
+        Some("System") if system(name) => Ok((true, name)),
+        Some("FHIR") if model.has_type(name) => Ok((false, name)),
+        None if model.has_type(name) => Ok((false, name)),
+        None if system(name) => Ok((true, name)),
+        Some("System") => Ok((true, name)),
         _ => error(format!("unknown type `{name}`")),
     }
 }

@@ -312,33 +312,37 @@ fn collections<M: Model>(
             out
         }
         F::OfType => {
-            let ty = ev.resolve_type(&type_argument()?)?;
+            let type_name = type_argument()?;
+            let ty = ev.resolve_type(&type_name)?;
             input
                 .iter()
-                .filter(|i| ev.item_is(i, &ty, true))
+                .filter(|i| ev.item_is(i, ty, true))
                 .cloned()
                 .collect()
         }
         // Lenient: on several items, a filter (as `ofType()`).
         F::As if ev.lenient() => {
-            let ty = ev.resolve_type(&type_argument()?)?;
+            let type_name = type_argument()?;
+            let ty = ev.resolve_type(&type_name)?;
             input
                 .iter()
-                .filter(|i| ev.item_is(i, &ty, true))
+                .filter(|i| ev.item_is(i, ty, true))
                 .cloned()
                 .collect()
         }
         F::As => {
-            let ty = ev.resolve_type(&type_argument()?)?;
+            let type_name = type_argument()?;
+            let ty = ev.resolve_type(&type_name)?;
             match ev.single(input, &"the input of as()")? {
-                Some(item) if ev.item_is(item, &ty, true) => vec![item.clone()],
+                Some(item) if ev.item_is(item, ty, true) => vec![item.clone()],
                 _ => Vec::new(),
             }
         }
         F::Is => {
-            let ty = ev.resolve_type(&type_argument()?)?;
+            let type_name = type_argument()?;
+            let ty = ev.resolve_type(&type_name)?;
             match ev.single(input, &"the input of is()")? {
-                Some(item) => boolean(ev.item_is(item, &ty, false)),
+                Some(item) => boolean(ev.item_is(item, ty, false)),
                 None if ev.lenient() => boolean(false),
                 None => Vec::new(),
             }

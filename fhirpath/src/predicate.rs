@@ -77,12 +77,13 @@ impl Type {
     }
 
     /// Whether it is System's, and its name, as the interpreter resolves it.
-    fn resolve<M: Model>(&self, model: &M) -> Step<(bool, String)> {
+    fn resolve<M: Model>(&self, model: &M) -> Step<(bool, &str)> {
         let type_name = TypeName {
             namespace: self.namespace.as_deref().map(Cow::Borrowed),
             name: Cow::Borrowed(&self.name),
         };
-        resolve_type(model, &type_name).map_err(|_| GiveUp)
+        let (system, _) = resolve_type(model, &type_name).map_err(|_| GiveUp)?;
+        Ok((system, &self.name))
     }
 }
 
@@ -648,7 +649,7 @@ impl<M: Model> Run<'_, '_, M> {
                 let model = self.model();
                 let (system, name) = ty.resolve(model)?;
                 self.each(of, focus, &mut |node| {
-                    if node_is(model, node, (system, &name), true) {
+                    if node_is(model, node, (system, name), true) {
                         f(node)?;
                     }
                     Ok(())
@@ -767,7 +768,7 @@ impl<M: Model> Run<'_, '_, M> {
                 match self.single(of, focus)? {
                     (0, _) if lenient => Some(false),
                     (0, _) => None,
-                    (_, Some(node)) => Some(node_is(self.model(), &node, (system, &name), false)),
+                    (_, Some(node)) => Some(node_is(self.model(), &node, (system, name), false)),
                     _ => return Err(GiveUp),
                 }
             }

@@ -2,14 +2,23 @@
 //! into the profile types, into `serde_json::Value` (`serde`) or into the
 //! base R4 types (`base`), many times: a fixed workload for callgrind / perf.
 //!
-//! `valgrind --tool=callgrind --toggle-collect='*_pass*' target/release/examples/us_core_read [profile|unchecked|serde|base] [ROUNDS]`
+//! `valgrind --tool=callgrind --toggle-collect='*_pass*' target/release/examples/us_core_read [profile|unchecked|serde|base] [ROUNDS] [TEXT]`
+//!
+//! With `TEXT`, only the examples whose JSON contains it (`"resourceType":"Practitioner"`).
 use us_core_6_1_0::ProfiledResource;
 
 #[path = "../workloads/us_core_examples.rs"]
 mod us_core_examples;
 
 fn main() {
-    let examples = us_core_examples::claimed_examples();
+    let mut examples = us_core_examples::claimed_examples();
+    if let Some(text) = std::env::args().nth(3) {
+        examples.retain(|bytes| {
+            bytes
+                .windows(text.len())
+                .any(|window| window == text.as_bytes())
+        });
+    }
     let mode = std::env::args().nth(1).unwrap_or_default();
     let rounds: usize = std::env::args()
         .nth(2)

@@ -578,7 +578,10 @@ fn quiet_types_hold_no_table_at_any_depth() {
             continue;
         }
         quiet += 1;
-        assert!(catalog.table(name).is_none(), "{name} is quiet with a table");
+        assert!(
+            catalog.table(name).is_none(),
+            "{name} is quiet with a table"
+        );
         let holds_quiet = |kind: &ElementKind| match kind {
             ElementKind::Plain(_) | ElementKind::Primitive { .. } => true,
             ElementKind::Object { type_name, .. } => {
