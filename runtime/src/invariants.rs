@@ -91,6 +91,12 @@ pub trait Tables {
         let _ = type_name;
         false
     }
+
+    /// The table of the type `name` and whether the type is quiet: what the
+    /// walk asks of each type it meets.
+    fn type_entry(&self, name: &str) -> (Option<&Table>, bool) {
+        (self.table(name), self.quiet(name))
+    }
 }
 
 /// Whether any primitive type has a table with something to check.
@@ -260,10 +266,11 @@ impl StaticTable {
 pub struct Catalog {
     tables: fn(&str) -> Option<&'static StaticTable>,
     bases: &'static TypeBases,
-    /// The types [`Tables::quiet`] answers true for, sorted; as a set on
-    /// first use (asked once per type a resource holds).
+    /// The types [`Tables::quiet`] answers true for, sorted.
     quiet: &'static [&'static str],
-    quiet_set: OnceLock<TypeSet>,
+    /// Each type's table and whether it is quiet, by name, gathered on
+    /// first use: the walk asks for both for each type it meets.
+    types: OnceLock<TypeEntries>,
     index: OnceLock<TypeIndex>,
     base: Option<&'static Catalog>,
     /// What [`Tables::checks_primitives`] answers, found on first use.
@@ -283,7 +290,7 @@ impl Catalog {
             tables,
             bases,
             quiet,
-            quiet_set: OnceLock::new(),
+            types: OnceLock::new(),
             index: OnceLock::new(),
             base: None,
             checks_primitives: OnceLock::new(),
@@ -301,11 +308,31 @@ impl Catalog {
             tables,
             bases: base.bases,
             quiet: base.quiet,
-            quiet_set: OnceLock::new(),
+            types: OnceLock::new(),
             index: OnceLock::new(),
             base: Some(base),
             checks_primitives: OnceLock::new(),
         }
+    }
+
+    /// Each type's table (as [`Catalog::table_of`] finds it) and whether
+    /// it is quiet.
+    fn types(&self) -> &TypeEntries {
+        self.types.get_or_init(|| {
+            self.bases
+                .iter()
+                .map(|&(name, _)| {
+                    let quiet = self.quiet.binary_search(&name).is_ok();
+                    (name, (self.table_of(name), quiet))
+                })
+                .collect()
+        })
+    }
+
+    /// The table named `name` (a type or profile URL), this crate's or its
+    /// base's, not yet built.
+    fn table_of(&self, name: &str) -> Option<&'static StaticTable> {
+        (self.tables)(name).or_else(|| self.base?.table_of(name))
     }
 
     /// The type hierarchy, by type name.
@@ -321,10 +348,7 @@ impl Catalog {
 
 impl Tables for Catalog {
     fn table(&self, name: &str) -> Option<&Table> {
-        match (self.tables)(name) {
-            Some(table) => Some(table.get()),
-            None => self.base?.table(name),
-        }
+        self.table_of(name).map(StaticTable::get)
     }
 
     fn checks_primitives(&self) -> bool {
@@ -334,9 +358,14 @@ impl Tables for Catalog {
     }
 
     fn quiet(&self, type_name: &str) -> bool {
-        self.quiet_set
-            .get_or_init(|| self.quiet.iter().copied().collect())
-            .contains(type_name)
+        self.types().get(type_name).is_some_and(|&(_, quiet)| quiet)
+    }
+
+    fn type_entry(&self, name: &str) -> (Option<&Table>, bool) {
+        match self.types().get(name) {
+            Some(&(table, quiet)) => (table.map(StaticTable::get), quiet),
+            None => (self.table(name), false),
+        }
     }
 }
 
@@ -346,8 +375,9 @@ impl Tables for Invariants {
     }
 }
 
-/// Type names, for lookups.
-type TypeSet = HashSet<&'static str, foldhash::fast::RandomState>;
+/// Each type's table and whether it is quiet, by type name.
+type TypeEntries =
+    HashMap<&'static str, (Option<&'static StaticTable>, bool), foldhash::fast::RandomState>;
 
 /// One table applying at an element, and the element's path number in it.
 #[derive(Clone, Copy)]
@@ -849,14 +879,15 @@ impl<'w, M: Document> Walk<'w, M> {
         if let Some((_, facts)) = self.types.iter().find(|(k, _)| *k == key) {
             return *facts;
         }
+        let (table, quiet) = self.tables.type_entry(name);
         let facts = TypeFacts {
-            context: self.tables.table(name).and_then(|table| {
+            context: table.and_then(|table| {
                 Some(Context {
                     table,
                     path: table.root()?,
                 })
             }),
-            quiet: self.tables.quiet(name),
+            quiet,
         };
         self.types.push((key, facts));
         facts
