@@ -445,7 +445,7 @@ impl Invariants {
         };
         let mut findings = Vec::new();
         let path = model.type_name(&element).to_owned();
-        check_in(self, &model, element, profiles, &path, true, &mut findings);
+        check_in(self, &model, element, profiles, &path, &mut findings);
         findings
     }
 }
@@ -456,8 +456,7 @@ impl Invariants {
 /// their own (their references resolve in the Bundle).
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource));
-    // Values built in code may hold extensions anywhere.
-    check_with(catalog, model, resource, profiles, true)
+    check_with(catalog, model, resource, profiles)
 }
 
 /// [`check_typed`] for a resource `read` has just made (its narratives
@@ -470,8 +469,8 @@ pub fn check_read(
     profiles: &[&str],
     read: &crate::json::Reader<'_>,
 ) -> Vec<Finding> {
-    let model = Typed::new(catalog.bases(), Node::Resource(resource)).narratives_read();
-    check_with(catalog, model, resource, profiles, read.saw_extensions())
+    let model = Typed::new(catalog.bases(), Node::Resource(resource)).made_by(read);
+    check_with(catalog, model, resource, profiles)
 }
 
 fn check_with<'a>(
@@ -479,7 +478,6 @@ fn check_with<'a>(
     model: Typed<'a>,
     resource: &'a dyn Object,
     profiles: &[&str],
-    extensions: bool,
 ) -> Vec<Finding> {
     let root = Node::Resource(resource);
     let mut findings = Vec::new();
@@ -489,27 +487,22 @@ fn check_with<'a>(
         root,
         profiles,
         Cow::Borrowed(resource.type_code()),
-        (0, extensions),
+        0,
         &mut findings,
     );
     findings
 }
 
-/// Checks `resource` and, for a Bundle, each entry's resource; `depth` is
-/// how deep Bundles nest here, `extensions` whether the document may hold
-/// an extension.
 fn check_document<'a>(
     catalog: &Catalog,
     model: &Typed<'a>,
     resource: Node<'a>,
     profiles: &[&str],
     path: Cow<'static, str>,
-    (depth, extensions): (usize, bool),
+    depth: usize,
     findings: &mut Vec<Finding>,
 ) {
-    check_in(
-        catalog, model, resource, profiles, &path, extensions, findings,
-    );
+    check_in(catalog, model, resource, profiles, &path, findings);
     if model.type_name(&resource) != "Bundle" {
         return;
     }
@@ -532,8 +525,15 @@ fn check_document<'a>(
         let _ = model.children(entry, "resource", &mut inner);
         for resource in inner {
             let at = format!("{path}.entry[{index}].resource");
-            let nested = (depth + 1, extensions);
-            check_document(catalog, model, resource, &[], at.into(), nested, findings);
+            check_document(
+                catalog,
+                model,
+                resource,
+                &[],
+                at.into(),
+                depth + 1,
+                findings,
+            );
         }
     }
 }
@@ -562,6 +562,12 @@ pub trait Document: Model {
     /// `id` or extension): the walk need not enter it when no constraint
     /// sits on it.
     fn is_leaf(&self, node: &Self::Node) -> bool;
+
+    /// Whether the document may hold an extension anywhere; where not, the
+    /// walk passes over the elements of quiet types ([`Tables::quiet`]).
+    fn may_hold_extensions(&self) -> bool {
+        true
+    }
 }
 
 impl<'a> Document for FhirJson<'a> {
@@ -623,6 +629,10 @@ impl<'a> Document for Typed<'a> {
     fn is_leaf(&self, node: &Node<'a>) -> bool {
         node.is_leaf()
     }
+
+    fn may_hold_extensions(&self) -> bool {
+        Typed::may_hold_extensions(self)
+    }
 }
 
 /// Checks one resource of a document: its type's table and `profiles`'.
@@ -632,12 +642,11 @@ fn check_in<M: Document>(
     resource: M::Node,
     profiles: &[&str],
     path: &str,
-    extensions: bool,
     findings: &mut Vec<Finding>,
 ) {
     // Quiet types are passed over only where no extension can bring a
     // table below them, nor a primitive type's table apply there.
-    let pass_quiet = !extensions && !tables.checks_primitives();
+    let pass_quiet = !model.may_hold_extensions() && !tables.checks_primitives();
     let found = walk(tables, model, &resource, profiles, path, pass_quiet);
     // What the walk passes over has nothing to check: entering it finds the
     // same (every test that reads a resource holds the walk to it).

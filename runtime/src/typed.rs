@@ -401,6 +401,9 @@ pub struct Typed<'a> {
     /// The values were just read: their narratives passed the reader's
     /// XHTML checks, which are `htmlChecks()`'s.
     narratives_read: bool,
+    /// The values may hold an extension: false only for values a read made
+    /// from JSON with none (see [`crate::Reader::saw_extensions`]).
+    extensions: bool,
     /// Where references resolve: the resource read, or its Bundle.
     root: Node<'a>,
     scratch: RefCell<Vec<Child<'a>>>,
@@ -418,6 +421,7 @@ impl<'a> Typed<'a> {
         Typed {
             bases,
             narratives_read: false,
+            extensions: true,
             root,
             scratch: RefCell::new(Vec::new()),
             narrative: RefCell::new(None),
@@ -468,11 +472,18 @@ impl<'a> Typed<'a> {
         matches!(node, Node::Resource(_) | Node::Placeholder(_))
     }
 
-    /// For values a read has just made: `htmlChecks()` is true, the reader
-    /// having applied the same checks to each narrative.
-    pub fn narratives_read(mut self) -> Self {
+    /// For values `read` has just made: `htmlChecks()` is true, the reader
+    /// having applied the same checks to each narrative; they hold an
+    /// extension only if the JSON had one.
+    pub fn made_by(mut self, read: &crate::json::Reader<'_>) -> Self {
         self.narratives_read = true;
+        self.extensions = read.saw_extensions();
         self
+    }
+
+    /// Whether the values may hold an extension.
+    pub fn may_hold_extensions(&self) -> bool {
+        self.extensions
     }
 
     fn base_of(&self, name: &str) -> Option<&'a str> {
