@@ -629,26 +629,31 @@ impl<'j> Reader<'j> {
     }
 
     /// Reads a field holding resources of any type (`contained`, `entry.resource`).
+    #[inline(never)]
     pub fn resource_field<S: ResourceSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
         slot.read_resources(self)
     }
 
     /// Reads a field holding objects (`T`, `Option<T>`, `Box<T>`, `Vec<T>`).
+    #[inline(never)]
     pub fn object_field<S: ReadSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
         slot.read_objects(self)
     }
 
     /// Reads the value property of a primitive field (`birthDate`).
+    #[inline(never)]
     pub fn value_field<S: ReadSlot>(&mut self, slot: &mut S, kind: Kind) -> Result<(), Error> {
         slot.read_values(self, kind)
     }
 
     /// Reads the `_name` property of a primitive field (`_birthDate`).
+    #[inline(never)]
     pub fn element_field<S: ReadSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
         slot.read_elements(self)
     }
 
     /// Reads a property of a choice element (`valueQuantity`, `_valueString`).
+    #[inline(never)]
     pub fn choice_field<C: Choice>(
         &mut self,
         slot: &mut Option<C>,
@@ -665,6 +670,7 @@ impl<'j> Reader<'j> {
 
     /// Reads a property of a required choice element; `fresh` says whether an
     /// earlier property of the choice was read already.
+    #[inline(never)]
     pub fn required_choice_field<C: Choice + Empty>(
         &mut self,
         slot: &mut C,
@@ -684,6 +690,7 @@ impl<'j> Reader<'j> {
     }
 
     /// Reads a plain value with no `_name` part (`Element.id`, `Extension.url`).
+    #[inline(never)]
     pub fn plain_field<V: PrimitiveValue>(
         &mut self,
         slot: &mut Option<V>,
@@ -694,6 +701,7 @@ impl<'j> Reader<'j> {
     }
 
     /// Reads a required plain value.
+    #[inline(never)]
     pub fn required_plain_field<V: PrimitiveValue>(
         &mut self,
         slot: &mut V,
