@@ -7,6 +7,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
+use smallvec::SmallVec;
+
 use crate::ast::{BinaryOp, Expression, Literal, Node, NodeId, TypeName, TypeOp};
 use crate::model::{Identity, Model};
 use crate::temporal::{DateTime, Precision, Time};
@@ -69,6 +71,12 @@ pub(crate) fn unsupported<T>(message: impl Into<String>) -> Result<T, EvalError>
 
 pub type Collection<N> = Vec<Item<N>>;
 
+/// A variable's value: one item (a node: `%resource`) held in place.
+type Held<N> = SmallVec<[Item<N>; 1]>;
+
+/// A `%name` variable and its value.
+type Variable<N> = (Cow<'static, str>, Held<N>);
+
 /// What an evaluation runs in: the model, the `%` variables, the clock.
 pub struct Environment<'m, M: Model> {
     pub(crate) model: &'m M,
@@ -86,8 +94,9 @@ pub struct Environment<'m, M: Model> {
     /// without `reference`).
     pub strict: bool,
     /// `%name` variables: the environment's own (`resource`), named without
-    /// a copy, and the caller's.
-    pub(crate) variables: Vec<(Cow<'static, str>, Collection<M::Node>)>,
+    /// a copy, and the caller's; one node (what `%resource` holds) without
+    /// an allocation.
+    variables: SmallVec<[Variable<M::Node>; 2]>,
     /// The clock, read when `now()`, `today()` or `timeOfDay()` first
     /// asks (the same answer for every evaluation in this environment).
     now: std::cell::OnceCell<DateTime>,
@@ -106,7 +115,7 @@ impl<'m, M: Model> Environment<'m, M> {
         Environment {
             model,
             strict: true,
-            variables: Vec::new(),
+            variables: SmallVec::new(),
             now: std::cell::OnceCell::new(),
             buffers: std::cell::RefCell::new(Vec::new()),
             descendants: std::cell::RefCell::new(Vec::new()),
@@ -115,17 +124,33 @@ impl<'m, M: Model> Environment<'m, M> {
 
     /// Sets `%name` (`%resource`, `%rootResource`, or the caller's own).
     pub fn set_variable(&mut self, name: impl Into<Cow<'static, str>>, value: Collection<M::Node>) {
-        let name = name.into();
+        self.set(name.into(), SmallVec::from_vec(value));
+    }
+
+    /// Sets `%name` to one node (`%resource`), without an allocation.
+    pub fn set_node(&mut self, name: impl Into<Cow<'static, str>>, node: M::Node) {
+        self.set(name.into(), smallvec::smallvec![Item::Node(node)]);
+    }
+
+    fn set(&mut self, name: Cow<'static, str>, value: Held<M::Node>) {
         match self.variables.iter_mut().find(|(n, _)| *n == name) {
             Some((_, slot)) => *slot = value,
             None => self.variables.push((name, value)),
         }
     }
 
+    /// What `%name` was set to, if it was.
+    pub(crate) fn variable(&self, name: &str) -> Option<&[Item<M::Node>]> {
+        self.variables
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_slice())
+    }
+
     /// Sets `%resource` and `%rootResource` to `resource`.
     pub fn with_resource(mut self, resource: M::Node) -> Self {
-        self.set_variable("resource", vec![Item::Node(resource.clone())]);
-        self.set_variable("rootResource", vec![Item::Node(resource)]);
+        self.set_node("resource", resource.clone());
+        self.set_node("rootResource", resource);
         self
     }
 
@@ -306,8 +331,8 @@ impl<M: Model> Evaluator<'_, '_, M> {
     }
 
     fn variable(&self, name: &str) -> Res<M::Node> {
-        if let Some((_, value)) = self.env.variables.iter().find(|(n, _)| n == name) {
-            return Ok(value.clone());
+        if let Some(value) = self.env.variable(name) {
+            return Ok(value.to_vec());
         }
         let text = match name {
             "context" => return Ok(self.context.to_vec()),

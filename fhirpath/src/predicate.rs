@@ -578,8 +578,8 @@ impl<M: Model> Run<'_, '_, M> {
         match nodes {
             Nodes::Interpreted => Err(GiveUp),
             Nodes::Focus => f(focus),
-            Nodes::Variable(name) => match self.env.variables.iter().find(|(n, _)| **n == **name) {
-                Some((_, items)) => {
+            Nodes::Variable(name) => match self.env.variable(name) {
+                Some(items) => {
                     for item in items {
                         match item {
                             Item::Node(node) => f(node)?,

@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use fhirgen_fhirpath::{Environment, Expression, Item, Model, Predicate};
+use fhirgen_fhirpath::{Environment, Expression, Model, Predicate};
+use smallvec::SmallVec;
 
 use crate::error::{Error, Issue, IssueCode};
 use crate::fhirpath::{Element, FhirJson, Terminology};
@@ -671,7 +672,7 @@ fn walk<M: Document>(
     path: &str,
     pass_quiet: bool,
 ) -> Vec<Finding> {
-    let mut contexts = Vec::with_capacity(32);
+    let mut contexts = SmallVec::new();
     let names = std::iter::once(model.type_name(resource)).chain(profiles.iter().copied());
     for name in names {
         if let Some(table) = tables.table(name)
@@ -686,21 +687,19 @@ fn walk<M: Document>(
     // error.
     let mut environment = Environment::new(model);
     environment.strict = false;
-    environment.set_variable("rootResource", vec![Item::Node(resource.clone())]);
+    environment.set_node("rootResource", resource.clone());
     let mut walk = Walk {
         tables,
         model,
         environment,
         resource: None,
         path,
-        // Sized for most resources: growing them was a third of the
-        // walk's allocations.
-        steps: Vec::with_capacity(16),
+        steps: SmallVec::new(),
         findings: Vec::new(),
         unsupported: HashSet::new(),
-        types: Vec::with_capacity(32),
+        types: SmallVec::new(),
         contexts,
-        done: Vec::with_capacity(8),
+        done: SmallVec::new(),
         checks_primitives: tables.checks_primitives(),
         pass_quiet,
     };
@@ -721,18 +720,18 @@ struct Walk<'w, M: Document> {
     path: &'w str,
     /// Where it is below that: each element's name, and its index when it
     /// repeats. Spelled out (`Patient.name[0]`) only for a finding.
-    steps: Vec<(&'w str, Option<usize>)>,
+    steps: SmallVec<[(&'w str, Option<usize>); 16]>,
     findings: Vec<Finding>,
     /// Constraints already reported as not evaluable.
     unsupported: HashSet<String>,
     /// What is known of each type met so far, by the address of its name.
-    types: Vec<((usize, usize), TypeFacts<'w>)>,
+    types: SmallVec<[((usize, usize), TypeFacts<'w>); 32]>,
     /// The tables applying at each element from the resource down to where
     /// the walk is: an element's are the last ones, from the index it was
     /// given; its children's are added after them and dropped when done.
-    contexts: Vec<Context<'w>>,
+    contexts: SmallVec<[Context<'w>; 32]>,
     /// The keys evaluated at the element (emptied after each).
-    done: Vec<&'w str>,
+    done: SmallVec<[&'w str; 16]>,
     /// Whether a primitive type has constraints (see
     /// [`Tables::checks_primitives`]).
     checks_primitives: bool,
@@ -778,7 +777,6 @@ impl<'w, M: Document> Walk<'w, M> {
         let contained = !top && self.model.is_resource(node);
         // A constraint is evaluated once at an element, though two tables
         // (a type's and a profile's) have it.
-        let mut done = std::mem::take(&mut self.done);
         for at in from..to {
             let context = self.contexts[at];
             for (invariant, compiled) in context
@@ -786,15 +784,14 @@ impl<'w, M: Document> Walk<'w, M> {
                 .on(context.path)
                 .filter(|(i, _)| !(contained && i.domain_resource))
             {
-                if done.contains(&invariant.rule.key.as_ref()) {
+                if self.done.contains(&invariant.rule.key.as_ref()) {
                     continue;
                 }
-                done.push(&invariant.rule.key);
+                self.done.push(&invariant.rule.key);
                 self.evaluate(invariant, compiled, node, resource);
             }
         }
-        done.clear();
-        self.done = done;
+        self.done.clear();
         let bundle = top && self.model.type_name(node) == "Bundle";
         // A leaf is worth a look only where a table names a child or a
         // primitive type has constraints.
@@ -915,8 +912,7 @@ impl<'w, M: Document> Walk<'w, M> {
             .is_some_and(|r| self.model.same_resource(r, resource));
         if !same {
             self.resource = Some(resource.clone());
-            self.environment
-                .set_variable("resource", vec![Item::Node(resource.clone())]);
+            self.environment.set_node("resource", resource.clone());
         }
         let environment = &self.environment;
         if let (Some(slice), Some(compiled)) = (&invariant.slice, &compiled.slice)
