@@ -77,6 +77,27 @@ type Held<N> = SmallVec<[Item<N>; 1]>;
 /// A `%name` variable and its value.
 type Variable<N> = (Cow<'static, str>, Held<N>);
 
+/// Items without repeats, gathered one by one (`repeat()`), each kept
+/// with its content hash ([`Evaluator::signature`]): a new item is compared
+/// in depth only with those whose hash is its own, and those without one.
+pub(crate) struct Kept<N> {
+    pub(crate) items: Collection<N>,
+    /// The items with a content hash, by hash.
+    signed: std::collections::HashMap<u64, SmallVec<[usize; 1]>>,
+    /// The items without one (values).
+    unsigned: Vec<usize>,
+}
+
+impl<N> Default for Kept<N> {
+    fn default() -> Self {
+        Kept {
+            items: Vec::new(),
+            signed: std::collections::HashMap::new(),
+            unsigned: Vec::new(),
+        }
+    }
+}
+
 /// What an evaluation runs in: the model, the `%` variables, the clock.
 pub struct Environment<'m, M: Model> {
     pub(crate) model: &'m M,
@@ -571,22 +592,32 @@ impl<M: Model> Evaluator<'_, '_, M> {
         }
     }
 
-    /// Whether `item` (whose signature is `signature`) equals one of
-    /// `items` (whose signatures are `signatures`, in order).
-    pub(crate) fn contains_signed(
-        &self,
-        items: &[Item<M::Node>],
-        signatures: &[Option<u64>],
-        item: &Item<M::Node>,
-        signature: Option<u64>,
-    ) -> bool {
-        items
-            .iter()
-            .zip(signatures)
-            .any(|(other, other_signature)| {
-                let apart = matches!((signature, other_signature), (Some(a), Some(b)) if a != *b);
-                !apart && self.items_equal(other, item) == Some(true)
-            })
+    /// Adds `item` to `kept` unless it equals (`=`) an item kept already;
+    /// whether it was added.
+    pub(crate) fn keep(&self, kept: &mut Kept<M::Node>, item: &Item<M::Node>) -> bool {
+        let signature = self.signature(item);
+        let equal = |&index: &usize| self.items_equal(&kept.items[index], item) == Some(true);
+        let repeated = match signature {
+            // Items whose hashes differ differ: only those with the same
+            // hash, and those without one, are compared in depth.
+            Some(hash) => {
+                kept.signed
+                    .get(&hash)
+                    .is_some_and(|same| same.iter().any(equal))
+                    || kept.unsigned.iter().any(equal)
+            }
+            None => (0..kept.items.len()).any(|index| equal(&index)),
+        };
+        if repeated {
+            return false;
+        }
+        let index = kept.items.len();
+        kept.items.push(item.clone());
+        match signature {
+            Some(hash) => kept.signed.entry(hash).or_default().push(index),
+            None => kept.unsigned.push(index),
+        }
+        true
     }
 
     pub(crate) fn contains(&self, items: &[Item<M::Node>], item: &Item<M::Node>) -> bool {
@@ -600,6 +631,10 @@ impl<M: Model> Evaluator<'_, '_, M> {
     /// set (lent by the model where it can), so a long list of codes or ids
     /// is not compared pairwise.
     pub(crate) fn distinct(&self, items: Collection<M::Node>) -> Collection<M::Node> {
+        // Nothing to compare (`answer | item` on a leaf, in a `repeat()`).
+        if items.len() < 2 {
+            return items;
+        }
         let model = self.model();
         let mut keep = vec![false; items.len()];
         {

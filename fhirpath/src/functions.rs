@@ -6,7 +6,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::ast::{Function, Node, NodeId};
 use crate::eval::{
-    Collection, EvalError, Evaluator, Item, MAX_ITEMS, Scope, compare_keys, error, time_now,
+    Collection, EvalError, Evaluator, Item, Kept, MAX_ITEMS, Scope, compare_keys, error, time_now,
     unsupported,
 };
 use crate::model::Model;
@@ -287,29 +287,23 @@ fn collections<M: Model>(
             out
         }
         F::Repeat => {
-            let mut out: Collection<M::Node> = Vec::new();
-            // Each item's content hash, taken once: items are compared in
-            // depth only when their hashes agree.
-            let mut signatures = Vec::new();
+            let mut kept = Kept::default();
             let mut pending = input.to_vec();
             while !pending.is_empty() {
                 let mut next = Vec::new();
                 for (i, item) in pending.iter().enumerate() {
                     for found in lambda(0, item, i)? {
-                        let signature = ev.signature(&found);
-                        if !ev.contains_signed(&out, &signatures, &found, signature) {
-                            out.push(found.clone());
-                            signatures.push(signature);
+                        if ev.keep(&mut kept, &found) {
                             next.push(found);
                         }
                     }
-                    if out.len() > MAX_ITEMS {
+                    if kept.items.len() > MAX_ITEMS {
                         return error(format!("repeat() made more than {MAX_ITEMS} items"));
                     }
                 }
                 pending = next;
             }
-            out
+            kept.items
         }
         F::OfType => {
             let type_name = type_argument()?;

@@ -62,3 +62,22 @@ fn strings_and_other_values_are_kept_apart() {
         vec![Value::Integer(4)]
     );
 }
+
+/// `repeat()` keeps what it finds once: values (no content hash) are each
+/// compared with every one kept.
+#[test]
+fn repeat_keeps_each_value_found_once() {
+    assert_eq!(
+        evaluate("1.repeat(iif($this < 4, $this + 1, {}) | 1)"),
+        vec![
+            Value::Integer(2),
+            Value::Integer(1),
+            Value::Integer(3),
+            Value::Integer(4)
+        ]
+    );
+    assert_eq!(
+        evaluate("'a'.repeat('a' | 'b').count()"),
+        vec![Value::Integer(2)]
+    );
+}
