@@ -494,6 +494,8 @@ fn check_with<'a>(
     findings
 }
 
+/// Checks `resource` and, for a Bundle, each entry's resource; `depth` is
+/// how deep Bundles nest here.
 fn check_document<'a>(
     catalog: &Catalog,
     model: &Typed<'a>,

@@ -628,6 +628,11 @@ impl<'j> Reader<'j> {
         Ok(())
     }
 
+    // The field readers below are what every generated `read_field` calls,
+    // once per field: out of line, each type's reader holds a call per
+    // field rather than a copy of them (`read_field` code 2.1 MB -> 1.0 MB
+    // in the US Core example binary).
+
     /// Reads a field holding resources of any type (`contained`, `entry.resource`).
     #[inline(never)]
     pub fn resource_field<S: ResourceSlot>(&mut self, slot: &mut S) -> Result<(), Error> {
