@@ -33,6 +33,19 @@ pub enum Severity {
     Warning,
 }
 
+/// Which constraints a check evaluates: those whose failures its caller
+/// keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wanted {
+    /// Those of severity error: a strict read fails on the first that
+    /// fails and drops the rest ([`strict`]), so the others (warnings,
+    /// best practices) are not evaluated.
+    Errors,
+    /// Every constraint, with a note for each that cannot be evaluated
+    /// here.
+    All,
+}
+
 /// A constraint: its key, severity, words and expression.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -446,7 +459,15 @@ impl Invariants {
         };
         let mut findings = Vec::new();
         let path = model.type_name(&element).to_owned();
-        check_in(self, &model, element, profiles, &path, &mut findings);
+        check_in(
+            self,
+            &model,
+            element,
+            profiles,
+            &path,
+            Wanted::All,
+            &mut findings,
+        );
         findings
     }
 }
@@ -457,21 +478,23 @@ impl Invariants {
 /// their own (their references resolve in the Bundle).
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource));
-    check_with(catalog, model, resource, profiles)
+    check_with(catalog, model, resource, profiles, Wanted::All)
 }
 
 /// [`check_typed`] for a resource `read` has just made (its narratives
 /// passed the reader's checks, which are `htmlChecks()`'s; where it held no
 /// extension, the walk passes over the elements of the catalog's quiet
-/// types, see [`Tables::quiet`]): what generated `from_json` runs.
+/// types, see [`Tables::quiet`]): what generated `from_json` runs, with
+/// [`Wanted::Errors`] (`from_json_lenient`: [`Wanted::All`]).
 pub fn check_read(
     catalog: &Catalog,
     resource: &dyn Object,
     profiles: &[&str],
     read: &crate::json::Reader<'_>,
+    wanted: Wanted,
 ) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource)).made_by(read);
-    check_with(catalog, model, resource, profiles)
+    check_with(catalog, model, resource, profiles, wanted)
 }
 
 fn check_with<'a>(
@@ -479,6 +502,7 @@ fn check_with<'a>(
     model: Typed<'a>,
     resource: &'a dyn Object,
     profiles: &[&str],
+    wanted: Wanted,
 ) -> Vec<Finding> {
     let root = Node::Resource(resource);
     let mut findings = Vec::new();
@@ -488,7 +512,7 @@ fn check_with<'a>(
         root,
         profiles,
         Cow::Borrowed(resource.type_code()),
-        0,
+        (0, wanted),
         &mut findings,
     );
     findings
@@ -502,10 +526,10 @@ fn check_document<'a>(
     resource: Node<'a>,
     profiles: &[&str],
     path: Cow<'static, str>,
-    depth: usize,
+    (depth, wanted): (usize, Wanted),
     findings: &mut Vec<Finding>,
 ) {
-    check_in(catalog, model, resource, profiles, &path, findings);
+    check_in(catalog, model, resource, profiles, &path, wanted, findings);
     if model.type_name(&resource) != "Bundle" {
         return;
     }
@@ -534,7 +558,7 @@ fn check_document<'a>(
                 resource,
                 &[],
                 at.into(),
-                depth + 1,
+                (depth + 1, wanted),
                 findings,
             );
         }
@@ -645,17 +669,18 @@ fn check_in<M: Document>(
     resource: M::Node,
     profiles: &[&str],
     path: &str,
+    wanted: Wanted,
     findings: &mut Vec<Finding>,
 ) {
     // Quiet types are passed over only where no extension can bring a
     // table below them, nor a primitive type's table apply there.
     let pass_quiet = !model.may_hold_extensions() && !tables.checks_primitives();
-    let found = walk(tables, model, &resource, profiles, path, pass_quiet);
+    let found = walk(tables, model, &resource, profiles, path, wanted, pass_quiet);
     // What the walk passes over has nothing to check: entering it finds the
     // same (every test that reads a resource holds the walk to it).
     #[cfg(debug_assertions)]
     if pass_quiet {
-        let all = walk(tables, model, &resource, profiles, path, false);
+        let all = walk(tables, model, &resource, profiles, path, wanted, false);
         assert!(
             found == all,
             "passing over quiet types changed the findings at {path}: {found:?} against {all:?}"
@@ -672,6 +697,7 @@ fn walk<M: Document>(
     resource: &M::Node,
     profiles: &[&str],
     path: &str,
+    wanted: Wanted,
     pass_quiet: bool,
 ) -> Vec<Finding> {
     let mut contexts = SmallVec::new();
@@ -703,6 +729,7 @@ fn walk<M: Document>(
         contexts,
         done: SmallVec::new(),
         checks_primitives: tables.checks_primitives(),
+        wanted,
         pass_quiet,
     };
     walk.element(resource, resource, 0, true, None);
@@ -737,6 +764,8 @@ struct Walk<'w, M: Document> {
     /// Whether a primitive type has constraints (see
     /// [`Tables::checks_primitives`]).
     checks_primitives: bool,
+    /// Which constraints are evaluated.
+    wanted: Wanted,
     /// Whether elements of quiet types (see [`Tables::quiet`]) are passed
     /// over: the document holds no extension.
     pass_quiet: bool,
@@ -777,15 +806,14 @@ impl<'w, M: Document> Walk<'w, M> {
     ) {
         let to = self.contexts.len();
         let contained = !top && self.model.is_resource(node);
+        let all = self.wanted == Wanted::All;
         // A constraint is evaluated once at an element, though two tables
         // (a type's and a profile's) have it.
         for at in from..to {
             let context = self.contexts[at];
-            for (invariant, compiled) in context
-                .table
-                .on(context.path)
-                .filter(|(i, _)| !(contained && i.domain_resource))
-            {
+            for (invariant, compiled) in context.table.on(context.path).filter(|(i, _)| {
+                !(contained && i.domain_resource) && (all || i.rule.severity == Severity::Error)
+            }) {
                 if self.done.contains(&invariant.rule.key.as_ref()) {
                     continue;
                 }

@@ -171,6 +171,42 @@ fn lenient_reading_reports_what_it_skips() {
     );
 }
 
+/// A strict read keeps only the constraints of severity error that fail,
+/// so it evaluates only those; a lenient read evaluates the warnings too.
+#[test]
+fn a_strict_read_evaluates_only_the_constraints_it_reports() {
+    use fhirgen_runtime::invariants::{Severity, Wanted, check_read};
+    // No narrative (dom-6, a warning) and a contained resource with one
+    // (dom-4, an error: a contained resource has no meta.versionId).
+    let json = br##"{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","meta":{"versionId":"1"},"name":"x"}],"managingOrganization":{"reference":"#o"}}"##;
+    let mut reader = fhirgen_runtime::Reader::new(json);
+    let patient: Patient = reader.resource_body().unwrap();
+    reader.finish().unwrap();
+    let catalog = &fhir_r4::constraints::CATALOG;
+    let keys = |wanted| {
+        check_read(catalog, &patient, &[], &reader, wanted)
+            .into_iter()
+            .map(|f| (f.key, f.severity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(Wanted::All),
+        [
+            ("dom-4".to_owned(), Some(Severity::Error)),
+            ("dom-6".to_owned(), Some(Severity::Warning)),
+        ]
+    );
+    assert_eq!(
+        keys(Wanted::Errors),
+        [("dom-4".to_owned(), Some(Severity::Error))]
+    );
+    // What each read makes of them.
+    let error = Patient::from_json(json).unwrap_err().to_string();
+    assert!(error.contains("dom-4"), "{error}");
+    let error = Resource::from_json_lenient(json).unwrap_err().to_string();
+    assert!(error.contains("dom-4"), "{error}");
+}
+
 #[test]
 fn resources_convert_into_and_out_of_the_enum() {
     let patient = Patient::from_json(br#"{"resourceType":"Patient","gender":"female"}"#).unwrap();

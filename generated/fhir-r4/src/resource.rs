@@ -923,6 +923,7 @@ impl Resource {
                 ::fhirgen_runtime::AnyResource::as_object(&resource),
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -947,6 +948,7 @@ impl Resource {
                 ::fhirgen_runtime::AnyResource::as_object(&resource),
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

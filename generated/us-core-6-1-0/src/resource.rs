@@ -185,7 +185,9 @@ impl ProfiledResource {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
         let resource = Self::read(&mut reader)?;
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_read(&reader))?;
+        ::fhirgen_runtime::invariants::strict(
+            resource.check_read(&reader, ::fhirgen_runtime::invariants::Wanted::Errors),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Like [`Self::from_json`], skipping unknown properties and
@@ -203,7 +205,7 @@ impl ProfiledResource {
         reader.finish()?;
         let mut issues = reader.take_issues();
         ::fhirgen_runtime::invariants::lenient(
-            resource.check_read(&reader),
+            resource.check_read(&reader, ::fhirgen_runtime::invariants::Wanted::All),
             &mut issues,
         )?;
         ::std::result::Result::Ok((resource, issues))
@@ -235,10 +237,12 @@ impl ProfiledResource {
             profile.as_slice(),
         )
     }
-    /// [`Self::check_constraints`] right after `read` made it.
+    /// [`Self::check_constraints`] right after `read` made it, of
+    /// the constraints `wanted`.
     fn check_read(
         &self,
         read: &::fhirgen_runtime::Reader<'_>,
+        wanted: ::fhirgen_runtime::invariants::Wanted,
     ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
         let (resource, profile) = self.constrained();
         ::fhirgen_runtime::invariants::check_read(
@@ -246,6 +250,7 @@ impl ProfiledResource {
             resource,
             profile.as_slice(),
             read,
+            wanted,
         )
     }
     /// The resource held, and the profile it was read as.
@@ -681,7 +686,9 @@ impl ProfiledResource {
             ::std::option::Option::None => Self::read(&mut reader)?,
         };
         reader.finish()?;
-        ::fhirgen_runtime::invariants::strict(resource.check_read(&reader))?;
+        ::fhirgen_runtime::invariants::strict(
+            resource.check_read(&reader, ::fhirgen_runtime::invariants::Wanted::Errors),
+        )?;
         ::std::result::Result::Ok(resource)
     }
     /// Whether the profile at `url` (`|version` allowed) is one of this crate's.

@@ -1141,7 +1141,7 @@ fn struct_tokens(
                     let mut reader = ::fhirgen_runtime::Reader::new(json);
                     let resource: Self = reader.resource_body()?;
                     reader.finish()?;
-                    ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[], &reader))?;
+                    ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[], &reader, ::fhirgen_runtime::invariants::Wanted::Errors))?;
                     ::std::result::Result::Ok(resource)
                 }
 
@@ -1329,7 +1329,7 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
                 reader.finish()?;
-                ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, ::fhirgen_runtime::AnyResource::as_object(&resource), &[], &reader))?;
+                ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, ::fhirgen_runtime::AnyResource::as_object(&resource), &[], &reader, ::fhirgen_runtime::invariants::Wanted::Errors))?;
                 ::std::result::Result::Ok(resource)
             }
 
@@ -1344,7 +1344,7 @@ fn resource_enum(space: &TypeSpace) -> TokenStream {
                 let resource = <Self as ::fhirgen_runtime::AnyResource>::read_any(&mut reader)?;
                 reader.finish()?;
                 let mut issues = reader.take_issues();
-                ::fhirgen_runtime::invariants::lenient(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, ::fhirgen_runtime::AnyResource::as_object(&resource), &[], &reader), &mut issues)?;
+                ::fhirgen_runtime::invariants::lenient(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, ::fhirgen_runtime::AnyResource::as_object(&resource), &[], &reader, ::fhirgen_runtime::invariants::Wanted::All), &mut issues)?;
                 ::std::result::Result::Ok((resource, issues))
             }
 

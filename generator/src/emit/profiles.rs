@@ -210,7 +210,7 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                         let mut reader = ::fhirgen_runtime::Reader::new(json);
                         let resource: Self = reader.resource_body()?;
                         reader.finish()?;
-                        ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[#url], &reader))?;
+                        ::fhirgen_runtime::invariants::strict(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[#url], &reader, ::fhirgen_runtime::invariants::Wanted::Errors))?;
                         ::std::result::Result::Ok(resource)
                     }
 
@@ -225,7 +225,7 @@ pub(super) fn profile_impl(s: &StructDef, profile: &ProfileType) -> TokenStream 
                         let resource: Self = reader.resource_body()?;
                         reader.finish()?;
                         let mut issues = reader.take_issues();
-                        ::fhirgen_runtime::invariants::lenient(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[#url], &reader), &mut issues)?;
+                        ::fhirgen_runtime::invariants::lenient(::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, &resource, &[#url], &reader, ::fhirgen_runtime::invariants::Wanted::All), &mut issues)?;
                         ::std::result::Result::Ok((resource, issues))
                     }
 
@@ -334,7 +334,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
                 let resource = Self::read(&mut reader)?;
                 reader.finish()?;
-                ::fhirgen_runtime::invariants::strict(resource.check_read(&reader))?;
+                ::fhirgen_runtime::invariants::strict(resource.check_read(&reader, ::fhirgen_runtime::invariants::Wanted::Errors))?;
                 ::std::result::Result::Ok(resource)
             }
 
@@ -349,7 +349,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 let resource = Self::read(&mut reader)?;
                 reader.finish()?;
                 let mut issues = reader.take_issues();
-                ::fhirgen_runtime::invariants::lenient(resource.check_read(&reader), &mut issues)?;
+                ::fhirgen_runtime::invariants::lenient(resource.check_read(&reader, ::fhirgen_runtime::invariants::Wanted::All), &mut issues)?;
                 ::std::result::Result::Ok((resource, issues))
             }
 
@@ -374,10 +374,15 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, resource, profile.as_slice())
             }
 
-            /// [`Self::check_constraints`] right after `read` made it.
-            fn check_read(&self, read: &::fhirgen_runtime::Reader<'_>) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
+            /// [`Self::check_constraints`] right after `read` made it, of
+            /// the constraints `wanted`.
+            fn check_read(
+                &self,
+                read: &::fhirgen_runtime::Reader<'_>,
+                wanted: ::fhirgen_runtime::invariants::Wanted,
+            ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
                 let (resource, profile) = self.constrained();
-                ::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, resource, profile.as_slice(), read)
+                ::fhirgen_runtime::invariants::check_read(&crate::constraints::CATALOG, resource, profile.as_slice(), read, wanted)
             }
 
             /// The resource held, and the profile it was read as.
@@ -401,7 +406,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                     ::std::option::Option::None => Self::read(&mut reader)?,
                 };
                 reader.finish()?;
-                ::fhirgen_runtime::invariants::strict(resource.check_read(&reader))?;
+                ::fhirgen_runtime::invariants::strict(resource.check_read(&reader, ::fhirgen_runtime::invariants::Wanted::Errors))?;
                 ::std::result::Result::Ok(resource)
             }
 

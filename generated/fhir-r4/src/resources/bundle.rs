@@ -203,6 +203,7 @@ impl Bundle {
                 &resource,
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)

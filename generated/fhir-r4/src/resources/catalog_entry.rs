@@ -324,6 +324,7 @@ impl CatalogEntry {
                 &resource,
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)

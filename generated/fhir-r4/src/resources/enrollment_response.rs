@@ -264,6 +264,7 @@ impl EnrollmentResponse {
                 &resource,
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)

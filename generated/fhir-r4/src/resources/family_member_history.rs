@@ -467,6 +467,7 @@ impl FamilyMemberHistory {
                 &resource,
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -211,6 +211,7 @@ impl MedicinalProductUndesirableEffect {
                 &resource,
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)

@@ -417,6 +417,7 @@ impl StructureMap {
                 &resource,
                 &[],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)

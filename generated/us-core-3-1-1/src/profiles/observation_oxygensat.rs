@@ -634,6 +634,7 @@ impl ObservationOxygensat {
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/oxygensat"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -658,6 +659,7 @@ impl ObservationOxygensat {
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/oxygensat"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

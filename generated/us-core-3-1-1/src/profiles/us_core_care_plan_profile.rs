@@ -602,6 +602,7 @@ impl UsCoreCarePlanProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -626,6 +627,7 @@ impl UsCoreCarePlanProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -448,6 +448,7 @@ impl UsCoreCondition {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -472,6 +473,7 @@ impl UsCoreCondition {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

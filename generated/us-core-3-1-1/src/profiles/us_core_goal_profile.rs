@@ -413,6 +413,7 @@ impl UsCoreGoalProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -437,6 +438,7 @@ impl UsCoreGoalProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

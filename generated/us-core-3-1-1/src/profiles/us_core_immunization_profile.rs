@@ -575,6 +575,7 @@ impl UsCoreImmunizationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -601,6 +602,7 @@ impl UsCoreImmunizationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -549,6 +549,7 @@ impl UsCoreImplantableDeviceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -575,6 +576,7 @@ impl UsCoreImplantableDeviceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

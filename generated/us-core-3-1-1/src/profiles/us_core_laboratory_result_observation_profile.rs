@@ -665,6 +665,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -691,6 +692,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -414,6 +414,7 @@ impl UsCoreLocation {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -438,6 +439,7 @@ impl UsCoreLocation {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

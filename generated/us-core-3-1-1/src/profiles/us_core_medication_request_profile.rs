@@ -702,6 +702,7 @@ impl UsCoreMedicationRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -728,6 +729,7 @@ impl UsCoreMedicationRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

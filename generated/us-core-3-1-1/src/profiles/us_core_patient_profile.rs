@@ -535,6 +535,7 @@ impl UsCorePatientProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -559,6 +560,7 @@ impl UsCorePatientProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -653,6 +653,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -679,6 +680,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -362,6 +362,7 @@ impl UsCorePractitionerProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -388,6 +389,7 @@ impl UsCorePractitionerProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

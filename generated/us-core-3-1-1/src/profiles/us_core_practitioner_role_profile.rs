@@ -361,6 +361,7 @@ impl UsCorePractitionerRoleProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -387,6 +388,7 @@ impl UsCorePractitionerRoleProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -600,6 +600,7 @@ impl UsCoreProcedureProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -624,6 +625,7 @@ impl UsCoreProcedureProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -404,6 +404,7 @@ impl UsCoreProvenance {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -428,6 +429,7 @@ impl UsCoreProvenance {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

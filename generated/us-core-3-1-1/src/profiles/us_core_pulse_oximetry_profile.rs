@@ -743,6 +743,7 @@ impl UsCorePulseOximetryProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -769,6 +770,7 @@ impl UsCorePulseOximetryProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -453,6 +453,7 @@ impl UsCoreAllergyIntolerance {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -479,6 +480,7 @@ impl UsCoreAllergyIntolerance {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -799,6 +799,7 @@ impl UsCoreBloodPressureProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -825,6 +826,7 @@ impl UsCoreBloodPressureProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -699,6 +699,7 @@ impl UsCoreBmiProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -723,6 +724,7 @@ impl UsCoreBmiProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

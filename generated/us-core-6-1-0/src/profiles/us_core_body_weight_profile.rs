@@ -702,6 +702,7 @@ impl UsCoreBodyWeightProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -726,6 +727,7 @@ impl UsCoreBodyWeightProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-weight"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

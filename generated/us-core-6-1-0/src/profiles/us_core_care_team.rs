@@ -339,6 +339,7 @@ impl UsCoreCareTeam {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -363,6 +364,7 @@ impl UsCoreCareTeam {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-careteam"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -635,6 +635,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -661,6 +662,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -576,6 +576,7 @@ impl UsCoreCoverageProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -600,6 +601,7 @@ impl UsCoreCoverageProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-coverage"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -484,6 +484,7 @@ impl UsCoreDocumentReferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -510,6 +511,7 @@ impl UsCoreDocumentReferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

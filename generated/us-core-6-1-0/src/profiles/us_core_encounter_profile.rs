@@ -482,6 +482,7 @@ impl UsCoreEncounterProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -506,6 +507,7 @@ impl UsCoreEncounterProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

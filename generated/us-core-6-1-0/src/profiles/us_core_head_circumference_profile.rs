@@ -704,6 +704,7 @@ impl UsCoreHeadCircumferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -730,6 +731,7 @@ impl UsCoreHeadCircumferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-head-circumference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -548,6 +548,7 @@ impl UsCoreImplantableDeviceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -574,6 +575,7 @@ impl UsCoreImplantableDeviceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-implantable-device",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -538,6 +538,7 @@ impl UsCoreMedicationDispenseProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -564,6 +565,7 @@ impl UsCoreMedicationDispenseProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

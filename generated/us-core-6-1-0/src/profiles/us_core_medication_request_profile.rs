@@ -790,6 +790,7 @@ impl UsCoreMedicationRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -816,6 +817,7 @@ impl UsCoreMedicationRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

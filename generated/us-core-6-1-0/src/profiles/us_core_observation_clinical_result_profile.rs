@@ -701,6 +701,7 @@ impl UsCoreObservationClinicalResultProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -727,6 +728,7 @@ impl UsCoreObservationClinicalResultProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -683,6 +683,7 @@ impl UsCoreObservationOccupationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -709,6 +710,7 @@ impl UsCoreObservationOccupationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-occupation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

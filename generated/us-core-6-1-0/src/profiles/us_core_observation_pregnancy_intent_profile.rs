@@ -613,6 +613,7 @@ impl UsCoreObservationPregnancyIntentProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -639,6 +640,7 @@ impl UsCoreObservationPregnancyIntentProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-pregnancyintent",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

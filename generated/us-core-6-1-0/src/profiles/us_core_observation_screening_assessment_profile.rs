@@ -720,6 +720,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -746,6 +747,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

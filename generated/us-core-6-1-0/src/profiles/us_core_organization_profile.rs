@@ -437,6 +437,7 @@ impl UsCoreOrganizationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -463,6 +464,7 @@ impl UsCoreOrganizationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-organization",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -713,6 +713,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -739,6 +740,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -711,6 +711,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -737,6 +738,7 @@ impl UsCorePediatricWeightForHeightObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-weight-for-height",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -405,6 +405,7 @@ impl UsCoreProvenance {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -429,6 +430,7 @@ impl UsCoreProvenance {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -462,6 +462,7 @@ impl UsCoreQuestionnaireResponseProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -488,6 +489,7 @@ impl UsCoreQuestionnaireResponseProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

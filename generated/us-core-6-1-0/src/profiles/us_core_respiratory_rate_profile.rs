@@ -704,6 +704,7 @@ impl UsCoreRespiratoryRateProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -730,6 +731,7 @@ impl UsCoreRespiratoryRateProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

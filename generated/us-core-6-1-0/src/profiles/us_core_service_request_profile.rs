@@ -807,6 +807,7 @@ impl UsCoreServiceRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -833,6 +834,7 @@ impl UsCoreServiceRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -724,6 +724,7 @@ impl UsCoreSimpleObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -750,6 +751,7 @@ impl UsCoreSimpleObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -835,6 +835,7 @@ impl UsCoreSmokingStatusProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -861,6 +862,7 @@ impl UsCoreSmokingStatusProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

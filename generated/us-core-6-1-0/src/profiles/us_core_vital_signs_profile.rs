@@ -691,6 +691,7 @@ impl UsCoreVitalSignsProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -715,6 +716,7 @@ impl UsCoreVitalSignsProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

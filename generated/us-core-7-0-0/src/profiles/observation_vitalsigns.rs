@@ -691,6 +691,7 @@ impl ObservationVitalsigns {
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/vitalsigns"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -715,6 +716,7 @@ impl ObservationVitalsigns {
                 &resource,
                 &["http://hl7.org/fhir/StructureDefinition/vitalsigns"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

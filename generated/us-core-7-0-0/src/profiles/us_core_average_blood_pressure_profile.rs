@@ -712,6 +712,7 @@ impl UsCoreAverageBloodPressureProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -738,6 +739,7 @@ impl UsCoreAverageBloodPressureProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-average-blood-pressure",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -797,6 +797,7 @@ impl UsCoreBloodPressureProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -823,6 +824,7 @@ impl UsCoreBloodPressureProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-blood-pressure",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

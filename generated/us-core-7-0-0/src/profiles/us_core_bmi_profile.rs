@@ -697,6 +697,7 @@ impl UsCoreBmiProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -721,6 +722,7 @@ impl UsCoreBmiProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-bmi"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -700,6 +700,7 @@ impl UsCoreBodyHeightProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -724,6 +725,7 @@ impl UsCoreBodyHeightProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-body-height"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -576,6 +576,7 @@ impl UsCoreConditionEncounterDiagnosisProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -602,6 +603,7 @@ impl UsCoreConditionEncounterDiagnosisProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-encounter-diagnosis",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -645,6 +645,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -671,6 +672,7 @@ impl UsCoreConditionProblemsHealthConcernsProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -488,6 +488,7 @@ impl UsCoreDocumentReferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -514,6 +515,7 @@ impl UsCoreDocumentReferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -484,6 +484,7 @@ impl UsCoreEncounterProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -508,6 +509,7 @@ impl UsCoreEncounterProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

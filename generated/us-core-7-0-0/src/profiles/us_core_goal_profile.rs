@@ -418,6 +418,7 @@ impl UsCoreGoalProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -442,6 +443,7 @@ impl UsCoreGoalProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

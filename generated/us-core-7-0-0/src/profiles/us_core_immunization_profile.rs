@@ -574,6 +574,7 @@ impl UsCoreImmunizationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -600,6 +601,7 @@ impl UsCoreImmunizationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -685,6 +685,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -711,6 +712,7 @@ impl UsCoreLaboratoryResultObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -416,6 +416,7 @@ impl UsCoreLocationProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -440,6 +441,7 @@ impl UsCoreLocationProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-location"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

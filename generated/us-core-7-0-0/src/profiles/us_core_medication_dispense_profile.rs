@@ -539,6 +539,7 @@ impl UsCoreMedicationDispenseProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -565,6 +566,7 @@ impl UsCoreMedicationDispenseProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationdispense",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -264,6 +264,7 @@ impl UsCoreMedicationProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -288,6 +289,7 @@ impl UsCoreMedicationProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

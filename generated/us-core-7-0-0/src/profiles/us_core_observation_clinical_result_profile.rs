@@ -706,6 +706,7 @@ impl UsCoreObservationClinicalResultProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -732,6 +733,7 @@ impl UsCoreObservationClinicalResultProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -732,6 +732,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -758,6 +759,7 @@ impl UsCoreObservationScreeningAssessmentProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-screening-assessment",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

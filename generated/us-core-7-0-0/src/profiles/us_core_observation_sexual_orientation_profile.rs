@@ -611,6 +611,7 @@ impl UsCoreObservationSexualOrientationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -637,6 +638,7 @@ impl UsCoreObservationSexualOrientationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-sexual-orientation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

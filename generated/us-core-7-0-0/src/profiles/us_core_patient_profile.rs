@@ -623,6 +623,7 @@ impl UsCorePatientProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -647,6 +648,7 @@ impl UsCorePatientProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -711,6 +711,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -737,6 +738,7 @@ impl UsCorePediatricHeadOccipitalFrontalCircumferencePercentileProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -371,6 +371,7 @@ impl UsCorePractitionerProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -397,6 +398,7 @@ impl UsCorePractitionerProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

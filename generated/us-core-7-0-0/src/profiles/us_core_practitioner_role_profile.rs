@@ -359,6 +359,7 @@ impl UsCorePractitionerRoleProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -385,6 +386,7 @@ impl UsCorePractitionerRoleProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

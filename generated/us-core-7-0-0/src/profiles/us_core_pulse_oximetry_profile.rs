@@ -802,6 +802,7 @@ impl UsCorePulseOximetryProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -828,6 +829,7 @@ impl UsCorePulseOximetryProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-pulse-oximetry",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -325,6 +325,7 @@ impl UsCoreRelatedPersonProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -351,6 +352,7 @@ impl UsCoreRelatedPersonProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-relatedperson",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

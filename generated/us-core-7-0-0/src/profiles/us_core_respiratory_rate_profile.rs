@@ -702,6 +702,7 @@ impl UsCoreRespiratoryRateProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -728,6 +729,7 @@ impl UsCoreRespiratoryRateProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-respiratory-rate",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -820,6 +820,7 @@ impl UsCoreServiceRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -846,6 +847,7 @@ impl UsCoreServiceRequestProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-servicerequest",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -736,6 +736,7 @@ impl UsCoreSimpleObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -762,6 +763,7 @@ impl UsCoreSimpleObservationProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -843,6 +843,7 @@ impl UsCoreSmokingStatusProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -869,6 +870,7 @@ impl UsCoreSmokingStatusProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-smokingstatus",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

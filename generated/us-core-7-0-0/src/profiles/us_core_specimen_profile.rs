@@ -345,6 +345,7 @@ impl UsCoreSpecimenProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -369,6 +370,7 @@ impl UsCoreSpecimenProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-specimen"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -675,6 +675,7 @@ impl UsCoreTreatmentInterventionPreferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-treatment-intervention-preference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -701,6 +702,7 @@ impl UsCoreTreatmentInterventionPreferenceProfile {
                     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-treatment-intervention-preference",
                 ],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

@@ -689,6 +689,7 @@ impl UsCoreVitalSignsProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -713,6 +714,7 @@ impl UsCoreVitalSignsProfile {
                 &resource,
                 &["http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

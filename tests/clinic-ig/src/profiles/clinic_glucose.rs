@@ -615,6 +615,7 @@ impl ClinicGlucose {
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-glucose"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -639,6 +640,7 @@ impl ClinicGlucose {
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-glucose"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;

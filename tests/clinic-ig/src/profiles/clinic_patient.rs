@@ -733,6 +733,7 @@ impl ClinicPatient {
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-patient"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::Errors,
             ),
         )?;
         ::std::result::Result::Ok(resource)
@@ -757,6 +758,7 @@ impl ClinicPatient {
                 &resource,
                 &["https://clinic.example.org/fhir/StructureDefinition/clinic-patient"],
                 &reader,
+                ::fhirgen_runtime::invariants::Wanted::All,
             ),
             &mut issues,
         )?;
