@@ -808,7 +808,8 @@ impl<'w, M: Document> Walk<'w, M> {
         let contained = !top && self.model.is_resource(node);
         let all = self.wanted == Wanted::All;
         // A constraint is evaluated once at an element, though two tables
-        // (a type's and a profile's) have it.
+        // (a type's and a profile's) have it; one of a slice only where the
+        // element is in that slice (another slice's may have the same key).
         for at in from..to {
             let context = self.contexts[at];
             for (invariant, compiled) in context.table.on(context.path).filter(|(i, _)| {
@@ -817,8 +818,9 @@ impl<'w, M: Document> Walk<'w, M> {
                 if self.done.contains(&invariant.rule.key.as_ref()) {
                     continue;
                 }
-                self.done.push(&invariant.rule.key);
-                self.evaluate(invariant, compiled, node, resource);
+                if self.evaluate(invariant, compiled, node, resource) {
+                    self.done.push(&invariant.rule.key);
+                }
             }
         }
         self.done.clear();
@@ -929,13 +931,15 @@ impl<'w, M: Document> Walk<'w, M> {
         facts
     }
 
+    /// Evaluates a constraint on `node`; false when it does not apply
+    /// there (the node is not in its slice).
     fn evaluate(
         &mut self,
         invariant: &Invariant,
         compiled: &Compiled,
         node: &M::Node,
         resource: &M::Node,
-    ) {
+    ) -> bool {
         let same = self
             .resource
             .as_ref()
@@ -948,7 +952,7 @@ impl<'w, M: Document> Walk<'w, M> {
         if let (Some(slice), Some(compiled)) = (&invariant.slice, &compiled.slice)
             && !matches!(environment.check_predicate(compiled, slice, node), Ok(true))
         {
-            return;
+            return false;
         }
         let rule = &invariant.rule;
         match environment.check_predicate(&compiled.rule, &rule.expression, node) {
@@ -979,5 +983,6 @@ impl<'w, M: Document> Walk<'w, M> {
                 ),
             }),
         }
+        true
     }
 }

@@ -619,3 +619,44 @@ fn quiet_types_hold_no_table_at_any_depth() {
     assert!(us_core_6_1_0::constraints::CATALOG.quiet("Coding"));
     assert!(!us_core_6_1_0::constraints::CATALOG.quiet("Identifier"));
 }
+
+/// Two slices of one element may each have a constraint with the same key
+/// (a profile's own keys, reused): each is evaluated on the items of its
+/// slice, the second not passed over because the first did not apply.
+#[test]
+fn a_key_on_two_slices_is_checked_on_each() {
+    use fhirgen_runtime::invariants::{Invariant, Rule};
+    use std::borrow::Cow;
+    let shapes = setup().shapes;
+    let on_slice = |system: &str| Invariant {
+        rule: Rule {
+            key: Cow::Borrowed("test-1"),
+            severity: Severity::Error,
+            human: Cow::Borrowed("An identifier of this slice has a value"),
+            expression: fhirgen_fhirpath::parse("value.exists()").unwrap(),
+        },
+        path: Cow::Borrowed("identifier"),
+        domain_resource: false,
+        slice: Some(fhirgen_fhirpath::parse(&format!("system = '{system}'")).unwrap()),
+    };
+    let url = "http://example.org/StructureDefinition/two-slices";
+    let mut invariants = Invariants::new();
+    invariants.insert(url, vec![on_slice("urn:a"), on_slice("urn:b")]);
+    let patient = json!({
+        "resourceType": "Patient",
+        "identifier": [
+            {"system": "urn:a"},
+            {"system": "urn:b"},
+            {"system": "urn:a", "value": "1"},
+            {"system": "urn:c"}
+        ]
+    });
+    let tree = Json::parse(&serde_json::to_vec(&patient).unwrap()).unwrap();
+    let found: Vec<String> = invariants
+        .check(shapes, &tree, &tree, &[url], None)
+        .into_iter()
+        .filter(|f| f.key == "test-1")
+        .map(|f| f.path)
+        .collect();
+    assert_eq!(found, ["Patient.identifier[0]", "Patient.identifier[1]"]);
+}
