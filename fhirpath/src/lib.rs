@@ -27,4 +27,4 @@ pub use eval::{Collection, Environment, EvalError, Item, MAX_ITEMS};
 pub use model::{Identity, Model};
 pub use parser::{MAX_DEPTH, ParseError, parse};
 pub use predicate::Predicate;
-pub use value::{Quantity, Value};
+pub use value::{Quantity, Value, write_json_string};

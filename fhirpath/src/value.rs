@@ -200,3 +200,38 @@ impl fmt::Display for Value {
         }
     }
 }
+
+/// Writes `text` as a JSON string (quoted; `"`, `\` and control
+/// characters escaped): how results and messages built on this crate
+/// (FHIRPath results, FHIR JSON, an OperationOutcome's diagnostics) write
+/// a string; the one implementation they share.
+pub fn write_json_string(text: &str, out: &mut String) {
+    use std::fmt::Write as _;
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    /// What JSON requires escaped is, and nothing else (`é`, `/` stay as
+    /// they are).
+    #[test]
+    fn json_strings_escape_quotes_backslashes_and_controls() {
+        let mut out = String::new();
+        super::write_json_string("a\"b\\c\nd\re\tf\u{1}g é/", &mut out);
+        assert_eq!(out, r#""a\"b\\c\nd\re\tf\u0001g é/""#);
+    }
+}

@@ -7,8 +7,9 @@
 //! answer. [`Search`]'s `Display` is the client's: the query string, URL
 //! encoded, that parses back to the same search.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
+use fhirgen_fhirpath::write_json_string;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 
 use crate::definition::{ParamType, Registry, SearchParameter};
@@ -248,10 +249,10 @@ impl SearchError {
         );
         out.push_str(self.issue.code());
         out.push_str(r#"","diagnostics":"#);
-        json_string(&self.to_string(), &mut out);
+        write_json_string(&self.to_string(), &mut out);
         if let Some(parameter) = &self.parameter {
             out.push_str(r#","location":["#);
-            json_string(parameter, &mut out);
+            write_json_string(parameter, &mut out);
             out.push(']');
         }
         out.push_str("}]}");
@@ -269,25 +270,6 @@ impl fmt::Display for SearchError {
 }
 
 impl std::error::Error for SearchError {}
-
-/// A JSON string literal of `text`.
-pub(crate) fn json_string(text: &str, out: &mut String) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
 
 /// Parameters FHIR defines for every search that shape results.
 const RESULT_PARAMETERS: [&str; 9] = [
