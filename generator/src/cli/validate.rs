@@ -373,12 +373,15 @@ impl Validator<'_> {
         match Json::parse(bytes) {
             Ok(tree) => {
                 let written = self.one(
-                    label,
-                    Some(number),
-                    bytes,
-                    &tree.to_value(),
-                    None,
-                    (&tree, &tree),
+                    Subject {
+                        file: label,
+                        entry: Some(number),
+                        bytes,
+                        resource: &tree.to_value(),
+                        bundle: None,
+                        root: &tree,
+                        tree: &tree,
+                    },
                     &mut checked.tally,
                     &mut checked.out,
                 );
@@ -487,18 +490,27 @@ impl Validator<'_> {
         };
         let value = tree.to_value();
         if text_at(&value, "resourceType") != Some("Bundle") {
-            return self.one(file, None, bytes, &value, None, (&tree, &tree), tally, out);
+            let subject = Subject {
+                file,
+                entry: None,
+                bytes,
+                resource: &value,
+                bundle: None,
+                root: &tree,
+                tree: &tree,
+            };
+            return self.one(subject, tally, out);
         }
-        self.one(
+        let subject = Subject {
             file,
-            None,
+            entry: None,
             bytes,
-            &value,
-            Some(&value),
-            (&tree, &tree),
-            tally,
-            out,
-        )?;
+            resource: &value,
+            bundle: Some(&value),
+            root: &tree,
+            tree: &tree,
+        };
+        self.one(subject, tally, out)?;
         let tree_entries = match tree.get("entry") {
             Some(Json::Array(entries)) => entries.as_slice(),
             _ => &[],
@@ -515,35 +527,37 @@ impl Validator<'_> {
                 // The entry's resource as text, for the R4 read.
                 let mut text = String::new();
                 tree_resource.write(&mut text);
-                self.one(
+                let subject = Subject {
                     file,
-                    Some(index),
-                    text.as_bytes(),
+                    entry: Some(index),
+                    bytes: text.as_bytes(),
                     resource,
-                    Some(&value),
-                    (&tree, tree_resource),
-                    tally,
-                    out,
-                )?;
+                    bundle: Some(&value),
+                    root: &tree,
+                    tree: tree_resource,
+                };
+                self.one(subject, tally, out)?;
             }
         }
         Ok(())
     }
 
-    /// Checks one resource (`bytes`, parsed as `resource`), an entry of
-    /// `bundle` or the Bundle itself, and writes its line.
-    #[allow(clippy::too_many_arguments)]
-    fn one<'a, 'j>(
+    /// Checks one resource (see [`Subject`]) and writes its line.
+    fn one(
         &mut self,
-        file: &str,
-        entry: Option<usize>,
-        bytes: &[u8],
-        resource: &'a JsonValue<'j>,
-        bundle: Option<&'a JsonValue<'j>>,
-        (root, tree): (&Json, &Json),
+        subject: Subject<'_, '_>,
         tally: &mut Tally,
         out: &mut impl Write,
     ) -> Result<(), Box<dyn std::error::Error>> {
+        let Subject {
+            file,
+            entry,
+            bytes,
+            resource,
+            bundle,
+            root,
+            tree,
+        } = subject;
         tally.resources += 1;
         let is_bundle_itself = entry.is_none() && bundle.is_some();
         let mut issues = Vec::new();
@@ -692,6 +706,24 @@ fn print_notes(source: &str, notes: &[Note]) {
             note.key, note.path, note.message
         );
     }
+}
+
+/// One resource `validate` checks: a file's, a line's of an NDJSON file,
+/// a Bundle's entry's, or the Bundle itself.
+struct Subject<'a, 'j> {
+    /// The file it is in (or the line's label).
+    file: &'a str,
+    /// Its entry's index in `bundle`, or its line's number.
+    entry: Option<usize>,
+    /// Its JSON, as the R4 types read it.
+    bytes: &'a [u8],
+    resource: &'a JsonValue<'j>,
+    /// The Bundle it is in, or is (with no `entry`).
+    bundle: Option<&'a JsonValue<'j>>,
+    /// The document (`%rootResource`'s Bundle or itself) and the resource,
+    /// as the constraint checks read them.
+    root: &'a Json,
+    tree: &'a Json,
 }
 
 /// Whether a FHIRPath is inside an entry's resource of a Bundle
