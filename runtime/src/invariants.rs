@@ -504,63 +504,74 @@ fn check_with<'a>(
     profiles: &[&str],
     wanted: Wanted,
 ) -> Vec<Finding> {
-    let root = Node::Resource(resource);
     let mut findings = Vec::new();
-    check_document(
+    let documents = Documents {
         catalog,
-        &model,
-        root,
+        model: &model,
+        wanted,
+    };
+    documents.check(
+        Node::Resource(resource),
         profiles,
         Cow::Borrowed(resource.type_code()),
-        (0, wanted),
+        0,
         &mut findings,
     );
     findings
 }
 
-/// Checks `resource` and, for a Bundle, each entry's resource; `depth` is
-/// how deep Bundles nest here.
-fn check_document<'a>(
-    catalog: &Catalog,
-    model: &Typed<'a>,
-    resource: Node<'a>,
-    profiles: &[&str],
-    path: Cow<'static, str>,
-    (depth, wanted): (usize, Wanted),
-    findings: &mut Vec<Finding>,
-) {
-    check_in(catalog, model, resource, profiles, &path, wanted, findings);
-    if model.type_name(&resource) != "Bundle" {
-        return;
-    }
-    if depth >= crate::limits::max_depth() {
-        findings.push(Finding {
-            key: String::new(),
-            severity: None,
-            path: path.into_owned(),
-            message: format!(
-                "Bundles nested more than {} deep: the constraints of the inner ones are not checked",
-                crate::limits::max_depth()
-            ),
-        });
-        return;
-    }
-    let mut entries = Vec::new();
-    let _ = model.children(&resource, "entry", &mut entries);
-    for (index, entry) in entries.iter().enumerate() {
-        let mut inner = Vec::new();
-        let _ = model.children(entry, "resource", &mut inner);
-        for resource in inner {
-            let at = format!("{path}.entry[{index}].resource");
-            check_document(
-                catalog,
-                model,
-                resource,
-                &[],
-                at.into(),
-                (depth + 1, wanted),
-                findings,
-            );
+/// What a typed resource and the resources in it are checked with.
+struct Documents<'c, 'a> {
+    catalog: &'c Catalog,
+    model: &'c Typed<'a>,
+    wanted: Wanted,
+}
+
+impl<'a> Documents<'_, 'a> {
+    /// Checks `resource` and, for a Bundle, each entry's resource; `depth`
+    /// is how deep Bundles nest here.
+    fn check(
+        &self,
+        resource: Node<'a>,
+        profiles: &[&str],
+        path: Cow<'static, str>,
+        depth: usize,
+        findings: &mut Vec<Finding>,
+    ) {
+        let model = self.model;
+        check_in(
+            self.catalog,
+            model,
+            resource,
+            profiles,
+            &path,
+            self.wanted,
+            findings,
+        );
+        if model.type_name(&resource) != "Bundle" {
+            return;
+        }
+        if depth >= crate::limits::max_depth() {
+            findings.push(Finding {
+                key: String::new(),
+                severity: None,
+                path: path.into_owned(),
+                message: format!(
+                    "Bundles nested more than {} deep: the constraints of the inner ones are not checked",
+                    crate::limits::max_depth()
+                ),
+            });
+            return;
+        }
+        let mut entries = Vec::new();
+        let _ = model.children(&resource, "entry", &mut entries);
+        for (index, entry) in entries.iter().enumerate() {
+            let mut inner = Vec::new();
+            let _ = model.children(entry, "resource", &mut inner);
+            for resource in inner {
+                let at = format!("{path}.entry[{index}].resource");
+                self.check(resource, &[], at.into(), depth + 1, findings);
+            }
         }
     }
 }
