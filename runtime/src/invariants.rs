@@ -505,12 +505,12 @@ fn check_with<'a>(
     wanted: Wanted,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let documents = Documents {
+    let check = TypedCheck {
         catalog,
         model: &model,
         wanted,
     };
-    documents.check(
+    check.resource(
         Node::Resource(resource),
         profiles,
         Cow::Borrowed(resource.type_code()),
@@ -520,17 +520,18 @@ fn check_with<'a>(
     findings
 }
 
-/// What a typed resource and the resources in it are checked with.
-struct Documents<'c, 'a> {
+/// What a typed resource and the resources in it are checked with (not
+/// to be confused with [`Document`], what the walk asks of a model).
+struct TypedCheck<'c, 'a> {
     catalog: &'c Catalog,
     model: &'c Typed<'a>,
     wanted: Wanted,
 }
 
-impl<'a> Documents<'_, 'a> {
+impl<'a> TypedCheck<'_, 'a> {
     /// Checks `resource` and, for a Bundle, each entry's resource; `depth`
     /// is how deep Bundles nest here.
-    fn check(
+    fn resource(
         &self,
         resource: Node<'a>,
         profiles: &[&str],
@@ -570,7 +571,7 @@ impl<'a> Documents<'_, 'a> {
             let _ = model.children(entry, "resource", &mut inner);
             for resource in inner {
                 let at = format!("{path}.entry[{index}].resource");
-                self.check(resource, &[], at.into(), depth + 1, findings);
+                self.resource(resource, &[], at.into(), depth + 1, findings);
             }
         }
     }
