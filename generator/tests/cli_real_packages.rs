@@ -1328,6 +1328,114 @@ fn validate_checks_a_broken_bundle_at_its_paths() {
     );
 }
 
+/// A Bundle inside a Bundle (a message's or a batch's, a collection of
+/// documents): every resource at every depth has its line, told by the
+/// outer entry's index and its path, and is checked as any entry is (its
+/// claimed profiles, its constraints; the inner Bundle's fullUrls on the
+/// inner Bundle's line).
+#[test]
+fn validate_checks_the_entries_of_nested_bundles() {
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("nested.json");
+    std::fs::write(
+        &path,
+        r#"{"resourceType":"Bundle","type":"collection","entry":[
+            {"fullUrl":"http://example.org/fhir/Patient/a","resource":{"resourceType":"Patient","id":"a"}},
+            {"fullUrl":"urn:uuid:0f3a5b3c-6d1e-4a43-9c59-6f2f6a6d2f11","resource":{"resourceType":"Bundle","type":"collection","entry":[
+                {"fullUrl":"Patient/b","resource":{"resourceType":"Patient","id":"b","contact":[{"gender":"male"}]}},
+                {"resource":{"resourceType":"Observation","id":"c","meta":{"profile":["http://hl7.org/fhir/StructureDefinition/vitalsigns"]},
+                  "status":"final","code":{"text":"weight"}}}]}}]}"#,
+    )
+    .unwrap();
+    let mut command = offline(cache.path(), "validate");
+    command
+        .arg("--packages")
+        .arg(shared_packages())
+        .args(["--package", "hl7.fhir.r4.core@4.0.1"])
+        .arg(&path);
+    let output = run(&mut command);
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let lines: Vec<Value> = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let told: Vec<(Value, Value, Value)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["resourceType"].clone(),
+                l.get("entry").cloned().unwrap_or(Value::Null),
+                l.get("path").cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect();
+    assert_eq!(
+        told,
+        [
+            (serde_json::json!("Bundle"), Value::Null, Value::Null),
+            (
+                serde_json::json!("Patient"),
+                serde_json::json!(0),
+                Value::Null
+            ),
+            (
+                serde_json::json!("Bundle"),
+                serde_json::json!(1),
+                Value::Null
+            ),
+            (
+                serde_json::json!("Patient"),
+                serde_json::json!(1),
+                serde_json::json!("Bundle.entry[1].resource.entry[0].resource")
+            ),
+            (
+                serde_json::json!("Observation"),
+                serde_json::json!(1),
+                serde_json::json!("Bundle.entry[1].resource.entry[1].resource")
+            ),
+        ],
+        "{}",
+        output.stdout
+    );
+    let errors = |line: &Value| -> Vec<String> {
+        line["outcome"]["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["severity"] == "error")
+            .map(|i| format!("{} {}", i["expression"][0], i["diagnostics"]))
+            .collect()
+    };
+    // What is wrong inside the inner Bundle's entries is theirs to report.
+    assert_eq!(lines[0]["valid"], true, "{:?}", errors(&lines[0]));
+    assert_eq!(lines[1]["valid"], true, "{:?}", errors(&lines[1]));
+    let inner = errors(&lines[2]);
+    assert!(
+        inner.len() == 1 && inner[0].starts_with("\"Bundle.entry[0].fullUrl\""),
+        "{inner:?}"
+    );
+    let patient = errors(&lines[3]);
+    assert!(
+        patient.len() == 1
+            && patient[0].contains("pat-1")
+            && patient[0].starts_with("\"Patient.contact[0]\""),
+        "{patient:?}"
+    );
+    assert_eq!(
+        lines[4]["profiles"],
+        serde_json::json!(["http://hl7.org/fhir/StructureDefinition/vitalsigns"])
+    );
+    assert!(
+        errors(&lines[4])
+            .iter()
+            .any(|e| e.starts_with("\"Observation.category") || e.contains("category")),
+        "{:?}",
+        errors(&lines[4])
+    );
+}
+
 /// `fhirgen search`: one line per match (Bundle entries with their index),
 /// `--scope` keeps what the scopes permit, a bad query exits 2 with its
 /// OperationOutcome on standard error.

@@ -366,34 +366,28 @@ fn check_wave(
 }
 
 impl Validator<'_> {
-    /// One NDJSON line (line `number` of `label`): its output line or error.
+    /// One NDJSON line (line `number` of `label`): its output lines (one
+    /// per resource: a Bundle's entries have theirs) or its error.
     fn line(&mut self, label: &str, number: usize, line: &[u8]) -> Checked {
         let mut checked = Checked::default();
         let bytes = fhirgen_runtime::strip_bom(line);
-        match Json::parse(bytes) {
+        let written = match Json::parse(bytes) {
             Ok(tree) => {
-                let written = self.one(
-                    Subject {
-                        file: label,
-                        entry: Some(number),
-                        bytes,
-                        resource: &tree.to_value(),
-                        bundle: None,
-                        root: &tree,
-                        tree: &tree,
-                    },
+                let place = Place::top(label, Some(number), &tree);
+                self.with_entries(
+                    &place,
+                    bytes,
+                    (&tree.to_value(), &tree),
+                    None,
                     &mut checked.tally,
                     &mut checked.out,
-                );
-                if let Err(e) = written {
-                    checked.err = format!("error: {label} (entry {number}): {e}\n");
-                    checked.tally.input_errors += 1;
-                }
+                )
             }
-            Err(e) => {
-                checked.err = format!("error: {label} (entry {number}): {e}\n");
-                checked.tally.input_errors += 1;
-            }
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = written {
+            checked.err = format!("error: {label} (entry {number}): {e}\n");
+            checked.tally.input_errors += 1;
         }
         checked
     }
@@ -470,9 +464,7 @@ impl Validator<'_> {
             .unwrap_or_default()
     }
 
-    /// A file: a resource, or a Bundle, checked itself (its entries'
-    /// resources left to their own lines), then each entry's resource
-    /// with the Bundle as the context `resolve()` finds references in.
+    /// A file: its resource, and for a Bundle its entries' resources.
     fn file(
         &mut self,
         file: &str,
@@ -488,55 +480,67 @@ impl Validator<'_> {
                 return Ok(());
             }
         };
-        let value = tree.to_value();
-        if text_at(&value, "resourceType") != Some("Bundle") {
-            let subject = Subject {
-                file,
-                entry: None,
-                bytes,
-                resource: &value,
-                bundle: None,
-                root: &tree,
-                tree: &tree,
-            };
-            return self.one(subject, tally, out);
-        }
+        let place = Place::top(file, None, &tree);
+        self.with_entries(&place, bytes, (&tree.to_value(), &tree), None, tally, out)
+    }
+
+    /// Checks a resource (an entry's of the Bundle `within`, value and
+    /// tree, when it is one) and writes its line; a Bundle is checked
+    /// itself (its entries' resources left to their own lines), then each
+    /// entry's resource, at any depth, with the Bundle it is in as the
+    /// document references resolve in.
+    fn with_entries(
+        &mut self,
+        place: &Place<'_>,
+        bytes: &[u8],
+        (resource, tree): (&JsonValue<'_>, &Json),
+        within: Option<(&JsonValue<'_>, &Json)>,
+        tally: &mut Tally,
+        out: &mut impl Write,
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let is_bundle = text_at(resource, "resourceType") == Some("Bundle");
+        let (bundle, root) = match within {
+            _ if is_bundle => (Some(resource), tree),
+            Some((bundle, root)) => (Some(bundle), root),
+            None => (None, tree),
+        };
         let subject = Subject {
-            file,
-            entry: None,
+            place,
             bytes,
-            resource: &value,
-            bundle: Some(&value),
-            root: &tree,
-            tree: &tree,
+            resource,
+            bundle,
+            is_bundle,
+            root,
+            tree,
         };
         self.one(subject, tally, out)?;
+        if !is_bundle {
+            return Ok(());
+        }
         let tree_entries = match tree.get("entry") {
             Some(Json::Array(entries)) => entries.as_slice(),
             _ => &[],
         };
-        let entries = match field(Some(&value), "entry") {
+        let entries = match field(Some(resource), "entry") {
             Some(JsonValue::Array(entries)) => entries.as_slice(),
             _ => &[],
         };
         for (index, entry) in entries.iter().enumerate() {
-            if let (Some(resource), Some(tree_resource)) = (
+            if let (Some(inner), Some(inner_tree)) = (
                 field(Some(entry), "resource"),
                 tree_entries.get(index).and_then(|e| e.get("resource")),
             ) {
                 // The entry's resource as text, for the R4 read.
                 let mut text = String::new();
-                tree_resource.write(&mut text);
-                let subject = Subject {
-                    file,
-                    entry: Some(index),
-                    bytes: text.as_bytes(),
-                    resource,
-                    bundle: Some(&value),
-                    root: &tree,
-                    tree: tree_resource,
-                };
-                self.one(subject, tally, out)?;
+                inner_tree.write(&mut text);
+                self.with_entries(
+                    &place.entry(index),
+                    text.as_bytes(),
+                    (inner, inner_tree),
+                    Some((resource, tree)),
+                    tally,
+                    out,
+                )?;
             }
         }
         Ok(())
@@ -550,16 +554,15 @@ impl Validator<'_> {
         out: &mut impl Write,
     ) -> Result<(), Box<dyn std::error::Error>> {
         let Subject {
-            file,
-            entry,
+            place,
             bytes,
             resource,
             bundle,
+            is_bundle: is_bundle_itself,
             root,
             tree,
         } = subject;
         tally.resources += 1;
-        let is_bundle_itself = entry.is_none() && bundle.is_some();
         let mut issues = Vec::new();
         // The FHIR R4 JSON rules, as the R4 types read them.
         match self.shapes.read(bytes, self.lenient) {
@@ -683,9 +686,12 @@ impl Validator<'_> {
         if !valid {
             tally.invalid += 1;
         }
-        let mut line = json!({"file": file});
-        if let Some(entry) = entry {
+        let mut line = json!({"file": place.file});
+        if let Some(entry) = place.entry {
             line["entry"] = json!(entry);
+        }
+        if let Some(path) = &place.path {
+            line["path"] = json!(path);
         }
         line["resourceType"] = json!(text_at(resource, "resourceType"));
         line["id"] = json!(text_at(resource, "id"));
@@ -708,18 +714,59 @@ fn print_notes(source: &str, notes: &[Note]) {
     }
 }
 
-/// One resource `validate` checks: a file's, a line's of an NDJSON file,
-/// a Bundle's entry's, or the Bundle itself.
-struct Subject<'a, 'j> {
-    /// The file it is in (or the line's label).
+/// Where a resource `validate` checks is: its file, the entry of the
+/// file's Bundle or the NDJSON line it is (or is in), and below that, for
+/// a resource of a Bundle inside those, its FHIRPath.
+struct Place<'a> {
     file: &'a str,
-    /// Its entry's index in `bundle`, or its line's number.
+    /// The index of its entry in the file's Bundle, or its line's number.
     entry: Option<usize>,
+    /// Inside the file's entry or the line: `Bundle.entry[2].resource`.
+    path: Option<String>,
+    /// Its FHIRPath from the file's (or line's) resource.
+    from_top: String,
+}
+
+impl<'a> Place<'a> {
+    /// The resource of a file (no `entry`) or of an NDJSON line.
+    fn top(file: &'a str, line: Option<usize>, tree: &Json) -> Self {
+        Place {
+            file,
+            entry: line,
+            path: None,
+            from_top: tree
+                .get("resourceType")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
+
+    /// The place of the resource of this Bundle's entry `index`: a file's
+    /// Bundle's entries are told by their index; deeper ones (and a line's
+    /// Bundle's) by their path as well.
+    fn entry(&self, index: usize) -> Place<'a> {
+        let from_top = format!("{}.entry[{index}].resource", self.from_top);
+        Place {
+            file: self.file,
+            entry: self.entry.or(Some(index)),
+            path: self.entry.is_some().then(|| from_top.clone()),
+            from_top,
+        }
+    }
+}
+
+/// One resource `validate` checks: a file's, a line's of an NDJSON file,
+/// a Bundle's entry's, or a Bundle itself.
+struct Subject<'a, 'j> {
+    place: &'a Place<'a>,
     /// Its JSON, as the R4 types read it.
     bytes: &'a [u8],
     resource: &'a JsonValue<'j>,
-    /// The Bundle it is in, or is (with no `entry`).
+    /// The Bundle it is in, or is.
     bundle: Option<&'a JsonValue<'j>>,
+    /// It is a Bundle: what is inside its entries' resources is theirs to report.
+    is_bundle: bool,
     /// The document (`%rootResource`'s Bundle or itself) and the resource,
     /// as the constraint checks read them.
     root: &'a Json,
