@@ -480,10 +480,20 @@ fn roundtrip_reports_only_what_does_not_survive() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // The six R4 examples that are not valid R4 (see tests/tests/r4_roundtrip.rs:
-    // two miss a required element, four have an empty narrative, txt-2), and
-    // the broken NDJSON line.
-    assert_eq!(lines.len(), 7, "{}", output.stdout);
+    // The nine R4 examples that are not valid R4 (see tests/tests/r4_roundtrip.rs:
+    // two miss a required element, four have an empty narrative, txt-2, three
+    // Bundles have a fullUrl that disagrees with its resource), and the
+    // broken NDJSON line.
+    assert_eq!(lines.len(), 10, "{}", output.stdout);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["firstDifference"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("Bundle.entry[") && p.ends_with("].fullUrl")))
+            .count(),
+        3
+    );
     assert_eq!(
         lines
             .iter()
@@ -503,7 +513,7 @@ fn roundtrip_reports_only_what_does_not_survive() {
     );
     let ndjson_line = lines
         .iter()
-        .find(|l| l["entry"] == 4)
+        .find(|l| l["entry"] == 4 && l["resourceType"] == "Patient")
         .expect("NDJSON line 4 reported");
     assert_eq!(ndjson_line["firstDifference"], "Patient.name[0].nickname");
     assert_eq!(
@@ -513,7 +523,7 @@ fn roundtrip_reports_only_what_does_not_survive() {
     assert!(
         output
             .stderr
-            .contains("722 resources read from 719 files: 715 survive the round trip, 7 do not"),
+            .contains("722 resources read from 719 files: 712 survive the round trip, 10 do not"),
         "{}",
         output.stderr
     );
@@ -555,7 +565,7 @@ const INVALID_US_CORE_EXAMPLES: &[(&str, &str, &str)] = &[(
 
 /// US Core Bundles whose entries' fullUrls break R4's rule (bundle.html,
 /// "fullUrl": absolute, and a RESTful one agrees with Resource.id), which
-/// `validate` checks and the types do not: version, file, why.
+/// `validate` and a strict read of the types refuse: version, file, why.
 const FULL_URL_MISMATCHES: &[(&str, &str, &str)] = &[
     (
         "3.1.1",
@@ -580,7 +590,7 @@ const FULL_URL_MISMATCHES: &[(&str, &str, &str)] = &[
 ];
 
 /// Every example of the three US Core packages (and each Bundle entry on its
-/// own) survives the US Core profile types, but the one listed above. The
+/// own) survives the US Core profile types, but those listed above. The
 /// binary needs the `us-core` feature: `cargo test --workspace` builds it so
 /// (fhirgen-e2e asks for it), `cargo test -p fhirgen` needs `--features us-core`.
 #[test]
@@ -591,6 +601,11 @@ fn roundtrip_over_every_us_core_example() {
             .iter()
             .filter(|(v, ..)| *v == version)
             .collect();
+        let mismatched: Vec<_> = FULL_URL_MISMATCHES
+            .iter()
+            .filter(|(v, ..)| *v == version)
+            .collect();
+        let refused = invalid.len() + mismatched.len();
         let cache = tempfile::tempdir().unwrap();
         let mut command = fhirgen(cache.path());
         command
@@ -613,10 +628,20 @@ fn roundtrip_over_every_us_core_example() {
             .collect();
         assert_eq!(
             lines.len(),
-            invalid.len(),
+            refused,
             "US Core {version}:\n{}",
             output.stdout
         );
+        for (_, file, _) in &mismatched {
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l["file"].as_str().unwrap().ends_with(file)
+                        && l["error"].as_str().unwrap().contains(".fullUrl: fullUrl `")),
+                "US Core {version}: {file} not refused for its fullUrl:\n{}",
+                output.stdout
+            );
+        }
         for (_, file, error) in &invalid {
             assert!(
                 lines
@@ -626,7 +651,7 @@ fn roundtrip_over_every_us_core_example() {
                 output.stdout
             );
         }
-        assert_eq!(output.code, if invalid.is_empty() { 0 } else { 1 });
+        assert_eq!(output.code, if refused == 0 { 0 } else { 1 });
         let files = paths.len();
         let entries: usize = paths
             .iter()
@@ -637,8 +662,8 @@ fn roundtrip_over_every_us_core_example() {
         let n = files + entries;
         let summary = format!(
             "{n} resources read from {files} files: {} survive the round trip, {} do not",
-            n - invalid.len(),
-            invalid.len()
+            n - refused,
+            refused
         );
         assert!(output.stderr.contains(&summary), "{}", output.stderr);
         println!("US Core {version}: {summary}");

@@ -3,15 +3,9 @@
 //! `urn:uuid:` / `urn:oid:`), and a RESTful URL agrees with the resource it
 //! stands for: it names the resource's type and ends with its id.
 
-use crate::tree::Json;
-
-/// The problem with one entry's `fullUrl` for `resource` (its type and id),
-/// if any.
-pub fn full_url_problem(
-    full_url: &str,
-    resource_type: Option<&str>,
-    id: Option<&str>,
-) -> Option<String> {
+/// The problem with one entry's `fullUrl` for its resource (its type and
+/// id), if any.
+pub fn full_url_problem(full_url: &str, resource_type: &str, id: Option<&str>) -> Option<String> {
     if full_url.starts_with("urn:uuid:") || full_url.starts_with("urn:oid:") {
         return None;
     }
@@ -29,9 +23,9 @@ pub fn full_url_problem(
         [.., t, i, "_history", _] | [.., t, i] => (*t, *i),
         _ => return None,
     };
-    let (Some(resource_type), false) = (resource_type, type_segment.is_empty()) else {
+    if type_segment.is_empty() {
         return None;
-    };
+    }
     let looks_restful = type_segment.starts_with(|c: char| c.is_ascii_uppercase())
         && type_segment.chars().all(|c| c.is_ascii_alphabetic())
         && crate::R4_RESOURCE_TYPES.contains(&type_segment);
@@ -54,38 +48,13 @@ pub fn full_url_problem(
     }
 }
 
-/// The `fullUrl` problems of a Bundle's entries, as `(FHIRPath, message)`.
-pub fn full_url_problems(bundle: &Json) -> Vec<(String, String)> {
-    let Some(Json::Array(entries)) = bundle.get("entry") else {
-        return Vec::new();
-    };
-    let mut problems = Vec::new();
-    for (index, entry) in entries.iter().enumerate() {
-        let Some(full_url) = entry.get("fullUrl").and_then(Json::as_str) else {
-            continue;
-        };
-        let resource = entry.get("resource");
-        let resource_type = resource
-            .and_then(|r| r.get("resourceType"))
-            .and_then(Json::as_str);
-        let id = resource.and_then(|r| r.get("id")).and_then(Json::as_str);
-        if resource.is_none() {
-            continue;
-        }
-        if let Some(message) = full_url_problem(full_url, resource_type, id) {
-            problems.push((format!("Bundle.entry[{index}].fullUrl"), message));
-        }
-    }
-    problems
-}
-
 #[cfg(test)]
 mod tests {
     use super::full_url_problem;
 
     #[test]
     fn a_full_url_is_absolute_and_agrees_with_its_resource() {
-        let ok = |url: &str| full_url_problem(url, Some("Patient"), Some("a"));
+        let ok = |url: &str| full_url_problem(url, "Patient", Some("a"));
         assert_eq!(ok("urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"), None);
         assert_eq!(ok("http://example.org/fhir/Patient/a"), None);
         assert_eq!(ok("http://example.org/fhir/Patient/a/_history/2"), None);
@@ -104,7 +73,7 @@ mod tests {
                 .contains("holds a Patient")
         );
         assert!(
-            full_url_problem("http://x.org/Patient/a", Some("Patient"), None)
+            full_url_problem("http://x.org/Patient/a", "Patient", None)
                 .unwrap()
                 .contains("no id")
         );

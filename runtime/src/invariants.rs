@@ -75,6 +75,9 @@ pub struct Invariant {
 /// What a check found at one element.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
+    /// The constraint's key; empty for a rule of the resource that is not
+    /// a constraint (a Bundle entry's `fullUrl`, bundle.html) and for a
+    /// note.
     pub key: String,
     /// `Error`/`Warning` for a constraint that failed; `None` for one that
     /// could not be evaluated here (information).
@@ -123,11 +126,17 @@ fn has_primitive_tables<T: Tables + ?Sized>(tables: &T) -> bool {
 }
 
 impl Finding {
+    /// Whether it is about a constraint (it has a key).
+    pub fn is_constraint(&self) -> bool {
+        !self.key.is_empty()
+    }
+
     /// The finding as an error or issue (`code`: invariant, or
     /// informational for a constraint that could not be evaluated).
     pub fn to_issue(&self) -> Issue {
         let code = match self.severity {
-            Some(_) => IssueCode::Invariant,
+            Some(_) if self.is_constraint() => IssueCode::Invariant,
+            Some(_) => IssueCode::Invalid,
             None => IssueCode::Informational,
         };
         Error::new(self.path.clone(), self.message.clone()).with_code(code)
@@ -896,6 +905,7 @@ impl<'w, M: Document> Walk<'w, M> {
                 self.contexts.push(context);
             }
             if parent.bundle && name == "entry" {
+                self.full_url(&child);
                 self.element(&child, parent.resource, from, false, Some("resource"));
             } else if self.contexts.len() > from
                 || !(self.model.is_leaf(&child) || self.pass_quiet && facts.quiet)
@@ -906,6 +916,33 @@ impl<'w, M: Document> Walk<'w, M> {
         }
         self.contexts.truncate(from);
         self.steps.pop();
+    }
+
+    /// What bundle.html asks of the `fullUrl` of the Bundle's entry `entry`
+    /// (see [`crate::bundle`]): a finding at it when it is not absolute, or
+    /// names another type or id than its resource's.
+    fn full_url(&mut self, entry: &M::Node) {
+        let model = self.model;
+        let (mut urls, mut resources, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+        let _ = model.children(entry, "fullUrl", &mut urls);
+        let _ = model.children(entry, "resource", &mut resources);
+        let (Some(url), Some(resource)) = (urls.first(), resources.first()) else {
+            return;
+        };
+        let Some(full_url) = model.text(url) else {
+            return;
+        };
+        let _ = model.children(resource, "id", &mut ids);
+        let id = ids.first().and_then(|id| model.text(id));
+        let resource_type = model.type_name(resource);
+        if let Some(message) = crate::bundle::full_url_problem(full_url, resource_type, id) {
+            self.findings.push(Finding {
+                key: String::new(),
+                severity: Some(Severity::Error),
+                path: format!("{}.fullUrl", self.path()),
+                message,
+            });
+        }
     }
 
     /// Where the walk is, as a FHIRPath (`Patient.name[0]`).

@@ -639,20 +639,6 @@ impl Validator<'_> {
                 }),
             }
         }
-        // A Bundle's entries' fullUrls (bundle.html): absolute, agreeing with their resources.
-        if is_bundle_itself {
-            for (path, message) in fhirgen_runtime::bundle::full_url_problems(tree) {
-                if issues.iter().any(|i| i.path == path) {
-                    continue;
-                }
-                issues.push(Issue {
-                    severity: "error",
-                    code: "invalid",
-                    path,
-                    message,
-                });
-            }
-        }
         // The constraints of the type, its datatypes and its profiles.
         let tables: Vec<&str> = profiles
             .iter()
@@ -673,10 +659,11 @@ impl Validator<'_> {
                     Some(invariants::Severity::Warning) => "warning",
                     None => "information",
                 },
-                code: if finding.severity.is_some() {
-                    "invariant"
-                } else {
-                    "not-supported"
+                code: match finding.severity {
+                    Some(_) if finding.is_constraint() => "invariant",
+                    // A Bundle entry's fullUrl (bundle.html).
+                    Some(_) => "invalid",
+                    None => "not-supported",
                 },
                 path: finding.path,
                 message: finding.message,
