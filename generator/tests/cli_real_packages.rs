@@ -1305,20 +1305,13 @@ fn fhirpath_prints_one_line_per_resource() {
     );
 }
 
-/// A Bundle itself: an unknown property, no `type`, an entry's fullUrl that
-/// disagrees with its resource, and R4's Bundle constraints.
-#[test]
-fn validate_checks_a_broken_bundle_at_its_paths() {
+/// `fhirgen validate --package hl7.fhir.r4.core@4.0.1` over `json` written
+/// to a file called `name`: its output and its lines.
+fn validate_r4(name: &str, json: &str) -> (common::Output, Vec<Value>) {
     let cache = tempfile::tempdir().unwrap();
     let folder = tempfile::tempdir().unwrap();
-    let path = folder.path().join("bundle.json");
-    std::fs::write(
-        &path,
-        r#"{"resourceType":"Bundle","type":"collection","total":2,"entry":[
-            {"fullUrl":"http://example.org/fhir/Patient/b","resource":{"resourceType":"Patient","id":"c"}},
-            {"fullUrl":"Patient/d","resource":{"resourceType":"Patient","id":"d"}}]}"#,
-    )
-    .unwrap();
+    let path = folder.path().join(name);
+    std::fs::write(&path, json).unwrap();
     let mut command = offline(cache.path(), "validate");
     command
         .arg("--packages")
@@ -1326,8 +1319,26 @@ fn validate_checks_a_broken_bundle_at_its_paths() {
         .args(["--package", "hl7.fhir.r4.core@4.0.1"])
         .arg(&path);
     let output = run(&mut command);
+    let lines = output
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (output, lines)
+}
+
+/// A Bundle itself: an unknown property, no `type`, an entry's fullUrl that
+/// disagrees with its resource, and R4's Bundle constraints.
+#[test]
+fn validate_checks_a_broken_bundle_at_its_paths() {
+    let (output, lines) = validate_r4(
+        "bundle.json",
+        r#"{"resourceType":"Bundle","type":"collection","total":2,"entry":[
+            {"fullUrl":"http://example.org/fhir/Patient/b","resource":{"resourceType":"Patient","id":"c"}},
+            {"fullUrl":"Patient/d","resource":{"resourceType":"Patient","id":"d"}}]}"#,
+    );
     assert_eq!(output.code, 1, "{}", output.stderr);
-    let bundle: Value = serde_json::from_str(output.stdout.lines().next().unwrap()).unwrap();
+    let bundle = &lines[0];
     assert_eq!(bundle["valid"], false);
     let errors: Vec<(String, String)> = bundle["outcome"]["issue"]
         .as_array()
@@ -1360,32 +1371,16 @@ fn validate_checks_a_broken_bundle_at_its_paths() {
 /// inner Bundle's line).
 #[test]
 fn validate_checks_the_entries_of_nested_bundles() {
-    let cache = tempfile::tempdir().unwrap();
-    let folder = tempfile::tempdir().unwrap();
-    let path = folder.path().join("nested.json");
-    std::fs::write(
-        &path,
+    let (output, lines) = validate_r4(
+        "nested.json",
         r#"{"resourceType":"Bundle","type":"collection","entry":[
             {"fullUrl":"http://example.org/fhir/Patient/a","resource":{"resourceType":"Patient","id":"a"}},
             {"fullUrl":"urn:uuid:0f3a5b3c-6d1e-4a43-9c59-6f2f6a6d2f11","resource":{"resourceType":"Bundle","type":"collection","entry":[
                 {"fullUrl":"Patient/b","resource":{"resourceType":"Patient","id":"b","contact":[{"gender":"male"}]}},
                 {"resource":{"resourceType":"Observation","id":"c","meta":{"profile":["http://hl7.org/fhir/StructureDefinition/vitalsigns"]},
                   "status":"final","code":{"text":"weight"}}}]}}]}"#,
-    )
-    .unwrap();
-    let mut command = offline(cache.path(), "validate");
-    command
-        .arg("--packages")
-        .arg(shared_packages())
-        .args(["--package", "hl7.fhir.r4.core@4.0.1"])
-        .arg(&path);
-    let output = run(&mut command);
+    );
     assert_eq!(output.code, 1, "{}", output.stderr);
-    let lines: Vec<Value> = output
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let told: Vec<(Value, Value, Value)> = lines
         .iter()
         .map(|l| {
