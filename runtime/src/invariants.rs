@@ -131,8 +131,10 @@ impl Finding {
         !self.key.is_empty()
     }
 
-    /// The finding as an error or issue (`code`: invariant, or
-    /// informational for a constraint that could not be evaluated).
+    /// The finding as an error or issue (`code`: invariant for a
+    /// constraint, invalid for another rule of the resource (a Bundle
+    /// entry's `fullUrl`), informational for a constraint that could not be
+    /// evaluated).
     pub fn to_issue(&self) -> Issue {
         let code = match self.severity {
             Some(_) if self.is_constraint() => IssueCode::Invariant,
