@@ -62,25 +62,21 @@ pub struct Reader<'j> {
 /// Property names are copied out of the parser before the value is read; this
 /// keeps the usual short ones off the heap.
 enum KeyBuf {
-    Inline([u8; 64], usize),
+    Inline(arrayvec::ArrayString<64>),
     Heap(String),
 }
 
 impl KeyBuf {
     fn new(key: &str) -> Self {
-        if key.len() <= 64 {
-            let mut bytes = [0; 64];
-            bytes[..key.len()].copy_from_slice(key.as_bytes());
-            KeyBuf::Inline(bytes, key.len())
-        } else {
-            KeyBuf::Heap(key.to_owned())
+        match arrayvec::ArrayString::from(key) {
+            Ok(inline) => KeyBuf::Inline(inline),
+            Err(_) => KeyBuf::Heap(key.to_owned()),
         }
     }
 
     fn as_str(&self) -> &str {
         match self {
-            // The bytes were copied from a `&str`, whole.
-            KeyBuf::Inline(bytes, len) => std::str::from_utf8(&bytes[..*len]).unwrap_or_default(),
+            KeyBuf::Inline(key) => key,
             KeyBuf::Heap(key) => key,
         }
     }
