@@ -464,7 +464,7 @@ mod plain {
     /// some content; no comment, CDATA, DOCTYPE or processing instruction.
     pub(super) fn accepts(text: &[u8]) -> bool {
         let mut at = 0;
-        let mut open: Vec<&[u8]> = Vec::new();
+        let mut open: Vec<&[u8]> = Vec::with_capacity(16);
         let mut roots = 0;
         let mut content = false;
         loop {
