@@ -486,7 +486,9 @@ impl Invariants {
 /// Checks a typed resource (as read, or built in code) against its type's
 /// constraints and those of the profiles at `profiles`, the tables coming
 /// from `catalog`; a Bundle's entries are each checked as a resource of
-/// their own (their references resolve in the Bundle).
+/// their own (their references resolve in the Bundle), against their
+/// types' constraints and those of the profiles their `meta.profile`
+/// claims that `catalog` holds.
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource));
     check_with(catalog, model, resource, profiles, Wanted::All)
@@ -582,9 +584,41 @@ impl<'a> TypedCheck<'_, 'a> {
             let _ = model.children(entry, "resource", &mut inner);
             for resource in inner {
                 let at = format!("{path}.entry[{index}].resource");
-                self.resource(resource, &[], at.into(), depth + 1, findings);
+                let claimed = self.claimed(&resource);
+                let claimed: SmallVec<[&str; 2]> = claimed.iter().map(String::as_str).collect();
+                self.resource(resource, &claimed, at.into(), depth + 1, findings);
             }
         }
+    }
+
+    /// The profiles a Bundle entry's resource claims (`meta.profile`, a
+    /// `|version` dropped, as the profile read does) that the catalog has
+    /// constraints for, each once: the entry is checked against them as
+    /// `fhirgen validate` checks it. A claim the catalog does not hold is
+    /// not checked here (the crate's `rules::check_claimed` says which).
+    fn claimed(&self, resource: &Node<'a>) -> SmallVec<[String; 2]> {
+        let model = self.model;
+        let (mut metas, mut urls) = (Vec::new(), Vec::new());
+        let _ = model.children(resource, "meta", &mut metas);
+        for meta in &metas {
+            let _ = model.children(meta, "profile", &mut urls);
+        }
+        let mut claimed = SmallVec::new();
+        for url in &urls {
+            let Some(text) = model.text(url) else {
+                continue;
+            };
+            let bare = text.split('|').next().unwrap_or(text);
+            // A canonical URL: never a type's name, whose table the
+            // resource's type brings anyway.
+            if bare.contains(':')
+                && self.catalog.table(bare).is_some()
+                && !claimed.iter().any(|c: &String| c == bare)
+            {
+                claimed.push(bare.to_owned());
+            }
+        }
+        claimed
     }
 }
 

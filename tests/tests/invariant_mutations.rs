@@ -117,8 +117,13 @@ fn findings(resource: &Value) -> Vec<Finding> {
 /// `None` when the crate cannot read it (it breaks a structural rule: R4's
 /// examples that `r4_roundtrip` lists).
 fn typed_findings(resource: &Value) -> Option<Vec<Finding>> {
+    typed_findings_by(resource, resource["meta"]["profile"].is_array())
+}
+
+/// [`typed_findings`] by `us_core_6_1_0` or `fhir_r4`.
+fn typed_findings_by(resource: &Value, us_core: bool) -> Option<Vec<Finding>> {
     let bytes = serde_json::to_vec(resource).unwrap();
-    Some(if resource["meta"]["profile"].is_array() {
+    Some(if us_core {
         us_core_6_1_0::ProfiledResource::from_json_unchecked(&bytes)
             .ok()?
             .check_constraints()
@@ -325,6 +330,56 @@ fn a_bundle_entrys_full_url_is_checked_by_both_at_any_depth() {
     assert_eq!(read_error(&outer), None);
 }
 
+/// A Bundle's entry is checked against the profiles its `meta.profile`
+/// claims (as `fhirgen validate` checks it), not only its type: here
+/// us-core-6 on a US Core DocumentReference's attachment, with or without a
+/// `|version` on the claim; without the claim, only R4's constraints apply.
+#[test]
+fn a_bundle_entry_is_checked_against_the_profiles_it_claims() {
+    // Read by the US Core crate (the Bundle claims no profile itself).
+    let read = |bundle: &Value| {
+        us_core_6_1_0::ProfiledResource::from_json(&serde_json::to_vec(bundle).unwrap())
+            .err()
+            .map(|e| e.to_string())
+    };
+    let check = |bundle: &Value| {
+        let bytes = serde_json::to_vec(bundle).unwrap();
+        errors_in(
+            us_core_6_1_0::ProfiledResource::from_json_unchecked(&bytes)
+                .unwrap()
+                .check_constraints(),
+        )
+    };
+    let bundle = us_core_example("Bundle-docref-example-1.json");
+    assert_eq!(read(&bundle), None);
+    let profile = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference";
+    assert_eq!(
+        bundle["entry"][0]["resource"]["meta"]["profile"][0],
+        profile
+    );
+    let mut m = bundle.clone();
+    m["entry"][0]["resource"]["content"][0]["attachment"] = json!({"contentType": "text/plain"});
+    let at = "Bundle.entry[0].resource.content[0].attachment";
+    let error = read(&m).expect("the read refuses it");
+    assert!(error.contains(at) && error.contains("us-core-6"), "{error}");
+    assert_eq!(check(&m), vec![("us-core-6".to_owned(), at.to_owned())]);
+
+    let mut versioned = m.clone();
+    versioned["entry"][0]["resource"]["meta"]["profile"][0] = json!(format!("{profile}|6.1.0"));
+    let error = read(&versioned).expect("the read refuses it");
+    assert!(error.contains(at) && error.contains("us-core-6"), "{error}");
+
+    // Unclaimed, or read by the R4 crate: R4's constraints only.
+    let mut unclaimed = m.clone();
+    unclaimed["entry"][0]["resource"]
+        .as_object_mut()
+        .unwrap()
+        .remove("meta");
+    assert_eq!(read(&unclaimed), None);
+    assert_eq!(check(&unclaimed), vec![]);
+    assert_eq!(read_error(&m), None);
+}
+
 #[test]
 fn us_core_constraints_catch_what_breaks_them() {
     // us-core-6 (Patient.name): a name, or a data-absent reason, not both.
@@ -483,6 +538,7 @@ fn the_generated_crates_find_what_validate_finds() {
     let (mut checked, mut findings, mut unreadable) = (0, 0, 0);
     let mut differences = Vec::new();
     for package in [setup.r4_examples.root(), setup.us_core.root()] {
+        let us_core = package.id() == setup.us_core.root().id();
         let entries = if package.examples().is_empty() {
             package.resources()
         } else {
@@ -508,11 +564,21 @@ fn the_generated_crates_find_what_validate_finds() {
                 })
                 .collect();
             let mut json = Vec::new();
-            for inner in resources {
-                // The crate reads a resource as the deepest profile it claims.
-                let profiles: Vec<&str> = match inner.get("meta").and_then(|m| m.get("profile")) {
-                    Some(Json::Array(p)) => p.iter().filter_map(Json::as_str).take(1).collect(),
+            for (index, inner) in resources.into_iter().enumerate() {
+                // The crate reads a resource as the deepest profile it
+                // claims (the examples claim one), and checks a Bundle
+                // entry against each profile it claims (`|version` dropped).
+                let claims = match inner.get("meta").and_then(|m| m.get("profile")) {
+                    Some(Json::Array(p)) => p.iter().filter_map(Json::as_str).collect(),
                     _ => Vec::new(),
+                };
+                let profiles: Vec<&str> = if index == 0 {
+                    claims.into_iter().take(1).collect()
+                } else {
+                    claims
+                        .into_iter()
+                        .map(|p| p.split('|').next().unwrap_or(p))
+                        .collect()
                 };
                 json.extend(
                     setup
@@ -522,7 +588,9 @@ fn the_generated_crates_find_what_validate_finds() {
                         .map(|f| comparable(f, &types)),
                 );
             }
-            let Some(typed) = typed_findings(&resource) else {
+            // A US Core example by the US Core crate (its Bundles' entries
+            // against the profiles they claim).
+            let Some(typed) = typed_findings_by(&resource, us_core) else {
                 unreadable += 1;
                 continue;
             };

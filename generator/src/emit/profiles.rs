@@ -367,8 +367,9 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
 
             /// Evaluates every constraint (invariant) of the resource's type and
             /// of the profile it was read as (with its elements' types and
-            /// contained resources; a Bundle's entries each as a resource):
-            /// each finding names the constraint and the element.
+            /// contained resources; a Bundle's entries each as a resource, and
+            /// against the profiles of this crate they claim): each finding
+            /// names the constraint and the element.
             pub fn check_constraints(&self) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
                 let (resource, profile) = self.constrained();
                 ::fhirgen_runtime::invariants::check_typed(&crate::constraints::CATALOG, resource, profile.as_slice())

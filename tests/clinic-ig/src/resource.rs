@@ -63,8 +63,9 @@ impl ProfiledResource {
     }
     /// Evaluates every constraint (invariant) of the resource's type and
     /// of the profile it was read as (with its elements' types and
-    /// contained resources; a Bundle's entries each as a resource):
-    /// each finding names the constraint and the element.
+    /// contained resources; a Bundle's entries each as a resource, and
+    /// against the profiles of this crate they claim): each finding
+    /// names the constraint and the element.
     pub fn check_constraints(
         &self,
     ) -> ::std::vec::Vec<::fhirgen_runtime::invariants::Finding> {
