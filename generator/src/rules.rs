@@ -196,7 +196,7 @@ impl<'a> RulesBuilder<'a> {
             },
             _ => return Ok(None),
         };
-        let bare = value_set.split('|').next().unwrap_or(value_set);
+        let bare = fhirgen_runtime::canonical_url(value_set);
         Ok(self
             .codes_of(bare)?
             .filter(|codes| !codes.is_empty())

@@ -608,7 +608,7 @@ impl<'a> TypedCheck<'_, 'a> {
             let Some(text) = model.text(url) else {
                 continue;
             };
-            let bare = text.split('|').next().unwrap_or(text);
+            let bare = crate::canonical_url(text);
             // A canonical URL: never a type's name, whose table the
             // resource's type brings anyway.
             if bare.contains(':')

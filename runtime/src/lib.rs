@@ -38,7 +38,8 @@ pub use owned::{DropOutOfLine, Owned};
 pub use primitive::{Decimal, Kind, MAX_STRING_BYTES, Primitive, PrimitiveElement, PrimitiveValue};
 pub use profile::{
     LiteralReference, Matcher, NonEmpty, Pattern, R4_RESOURCE_TYPES, ReferenceSlot, SliceItems,
-    SliceOrder, SliceRule, SliceSlot, Slicing, Test, coding_in, convert_object, convert_resource,
+    SliceOrder, SliceRule, SliceSlot, Slicing, Test, canonical_url, coding_in, convert_object,
+    convert_resource,
 };
 pub use temporal::{Date, DateTime, Instant, Precision, Time};
 

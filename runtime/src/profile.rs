@@ -792,6 +792,15 @@ fn nodes_at<'a, 'j>(item: &'a JsonValue<'j>, path: &str) -> Vec<crate::path::Nod
     crate::path::select(crate::path::Node::new(item, None), &steps, &|_| None).unwrap_or_default()
 }
 
+/// A canonical reference without its `|version`: the profile a
+/// `meta.profile` claim names, the value set a binding names. Every place
+/// that asks "is this claim one of these profiles" (the generated crates'
+/// choice of type and rule table, the constraints of a Bundle entry's
+/// claims, `fhirgen`'s own lookups) drops the version here, so they agree.
+pub fn canonical_url(canonical: &str) -> &str {
+    canonical.split_once('|').map_or(canonical, |(url, _)| url)
+}
+
 /// Whether a Coding with this `system` and `code` is one of `codes`
 /// (`(system, code)` pairs): the code matches, and the system when the
 /// Coding has one. What membership in a required binding's value set means,
@@ -1645,6 +1654,18 @@ mod tests {
         assert_eq!(reference_type("Endpoint/1"), Some("Endpoint"));
         assert!(R4_RESOURCE_TYPES.is_sorted());
         assert_eq!(R4_RESOURCE_TYPES.len(), 146);
+    }
+
+    #[test]
+    fn a_canonical_url_drops_its_version_only() {
+        let url = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient";
+        assert_eq!(canonical_url(url), url);
+        assert_eq!(canonical_url(&format!("{url}|6.1.0")), url);
+        // An empty version is still a version part.
+        assert_eq!(canonical_url(&format!("{url}|")), url);
+        // Only the first `|` separates: a version never holds one.
+        assert_eq!(canonical_url("http://x/a|1|2"), "http://x/a");
+        assert_eq!(canonical_url(""), "");
     }
 
     #[test]

@@ -577,7 +577,7 @@ fn the_generated_crates_find_what_validate_finds() {
                 } else {
                     claims
                         .into_iter()
-                        .map(|p| p.split('|').next().unwrap_or(p))
+                        .map(fhirgen_runtime::canonical_url)
                         .collect()
                 };
                 json.extend(

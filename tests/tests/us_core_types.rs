@@ -68,7 +68,7 @@ fn every_us_core_example_reads_into_its_profile_type_and_round_trips() {
                         .into_iter()
                         .flatten()
                         .filter_map(|p| p.as_str())
-                        .map(|p| p.split('|').next().unwrap_or(p))
+                        .map(fhirgen_runtime::canonical_url)
                         .collect();
                     match profile {
                         Some(url) if claimed.contains(&url) => profiled += 1,

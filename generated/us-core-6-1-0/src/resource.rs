@@ -680,7 +680,7 @@ impl ProfiledResource {
         json: &[u8],
     ) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
         let mut reader = ::fhirgen_runtime::Reader::new(json);
-        let resource = match Self::known(profile.split('|').next().unwrap_or(profile)) {
+        let resource = match Self::known(profile) {
             ::std::option::Option::Some((_, url)) => {
                 Self::read_as(&mut reader, ::std::option::Option::Some(url))?
             }
@@ -694,7 +694,7 @@ impl ProfiledResource {
     }
     /// Whether the profile at `url` (`|version` allowed) is one of this crate's.
     pub fn has_profile(url: &str) -> bool {
-        Self::known(url.split('|').next().unwrap_or(url)).is_some()
+        Self::known(url).is_some()
     }
     fn read(
         reader: &mut ::fhirgen_runtime::Reader<'_>,
@@ -702,7 +702,6 @@ impl ProfiledResource {
         let mut chosen: ::std::option::Option<(usize, &'static str)> = ::std::option::Option::None;
         reader
             .peek_profiles_with(|url| {
-                let url = url.split('|').next().unwrap_or(url);
                 if let ::std::option::Option::Some((depth, known)) = Self::known(url)
                     && chosen.is_none_or(|(deepest, _)| depth >= deepest)
                 {
@@ -1079,9 +1078,9 @@ impl ProfiledResource {
         )
     }
     /// For a profile of this crate: how many of its profiles the
-    /// profile at `url` derives from, and the URL.
+    /// profile at `url` (`|version` allowed) derives from, and the URL.
     fn known(url: &str) -> ::std::option::Option<(usize, &'static str)> {
-        match url {
+        match ::fhirgen_runtime::canonical_url(url) {
             "http://hl7.org/fhir/StructureDefinition/vitalsigns" => {
                 ::std::option::Option::Some((
                     0usize,

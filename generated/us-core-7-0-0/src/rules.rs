@@ -16,7 +16,7 @@ use ::std::sync::Arc;
 /// The rule table of the profile at `url` (`|version` allowed): this
 /// crate's, or one of the crates it builds on.
 pub fn rules_for(url: &str) -> ::std::option::Option<Arc<ProfileRules>> {
-    let table: &EmbeddedRules = match url.split('|').next().unwrap_or(url) {
+    let table: &EmbeddedRules = match ::fhirgen_runtime::canonical_url(url) {
         "http://hl7.org/fhir/StructureDefinition/vitalsigns" => &VITALSIGNS_RULES,
         "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile" => &HEAD_OCCIPITAL_FRONTAL_CIRCUMFERENCE_PERCENTILE_RULES,
         "http://hl7.org/fhir/us/core/StructureDefinition/pediatric-bmi-for-age" => &PEDIATRIC_BMI_FOR_AGE_RULES,

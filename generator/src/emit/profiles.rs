@@ -402,7 +402,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
             #[inline(never)]
             pub fn from_json_as(profile: &str, json: &[u8]) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
                 let mut reader = ::fhirgen_runtime::Reader::new(json);
-                let resource = match Self::known(profile.split('|').next().unwrap_or(profile)) {
+                let resource = match Self::known(profile) {
                     ::std::option::Option::Some((_, url)) => Self::read_as(&mut reader, ::std::option::Option::Some(url))?,
                     ::std::option::Option::None => Self::read(&mut reader)?,
                 };
@@ -413,7 +413,7 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
 
             /// Whether the profile at `url` (`|version` allowed) is one of this crate's.
             pub fn has_profile(url: &str) -> bool {
-                Self::known(url.split('|').next().unwrap_or(url)).is_some()
+                Self::known(url).is_some()
             }
 
             fn read(reader: &mut ::fhirgen_runtime::Reader<'_>) -> ::std::result::Result<Self, ::fhirgen_runtime::Error> {
@@ -421,7 +421,6 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
                 // last of them on a tie).
                 let mut chosen: ::std::option::Option<(usize, &'static str)> = ::std::option::Option::None;
                 reader.peek_profiles_with(|url| {
-                    let url = url.split('|').next().unwrap_or(url);
                     if let ::std::option::Option::Some((depth, known)) = Self::known(url)
                         && chosen.is_none_or(|(deepest, _)| depth >= deepest)
                     {
@@ -440,9 +439,9 @@ fn dispatcher(space: &ProfileSpace) -> TokenStream {
             }
 
             /// For a profile of this crate: how many of its profiles the
-            /// profile at `url` derives from, and the URL.
+            /// profile at `url` (`|version` allowed) derives from, and the URL.
             fn known(url: &str) -> ::std::option::Option<(usize, &'static str)> {
-                match url {
+                match ::fhirgen_runtime::canonical_url(url) {
                     #( #urls => ::std::option::Option::Some((#depths, #urls)), )*
                     _ => ::std::option::Option::None,
                 }
@@ -790,7 +789,7 @@ fn rules_rs(tables: &EmbeddedTables, options: &CrateOptions) -> String {
         }
     } else {
         format!(
-            "    let table: &EmbeddedRules = match url.split('|').next().unwrap_or(url) {{\n{arms}        _ => return {fallback},\n    }};\n    Some(table.get().clone())\n"
+            "    let table: &EmbeddedRules = match ::fhirgen_runtime::canonical_url(url) {{\n{arms}        _ => return {fallback},\n    }};\n    Some(table.get().clone())\n"
         )
     };
     let imports = if tables.tables.is_empty() {

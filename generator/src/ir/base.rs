@@ -407,7 +407,7 @@ fn coded_bindings(definition: &StructureDefinition) -> Vec<String> {
             let binding = e.binding.as_ref()?;
             let value_set = binding.value_set.as_deref()?;
             matches!(binding.strength.as_str(), "required" | "extensible")
-                .then(|| value_set.split('|').next().unwrap_or(value_set).to_owned())
+                .then(|| fhirgen_runtime::canonical_url(value_set).to_owned())
         })
         .collect()
 }
@@ -463,7 +463,7 @@ fn bind_codes(
             if !code && !coded {
                 continue;
             }
-            let value_set = value_set.split('|').next().unwrap_or(value_set);
+            let value_set = fhirgen_runtime::canonical_url(value_set);
             let Some(code_enum) = make(value_set)? else {
                 continue;
             };

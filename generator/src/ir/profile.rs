@@ -215,7 +215,7 @@ impl ProfileNode {
                             s.node
                                 .type_profiles()
                                 .iter()
-                                .any(|p| bare_canonical(p) == url)
+                                .any(|p| fhirgen_runtime::canonical_url(p) == url)
                                 || s.node.child("url").and_then(|u| u.fixed.as_ref())
                                     == Some(&Value::String(url.to_owned()))
                         })?
@@ -396,11 +396,6 @@ pub fn with_snapshot(
     Ok((Arc::new(derived), notes))
 }
 
-/// A canonical URL without its `|version`.
-pub fn bare_canonical(url: &str) -> &str {
-    url.split_once('|').map_or(url, |(bare, _)| bare)
-}
-
 /// What `slice` requires for one discriminator of its sliced element (or,
 /// through `resolve()`, what the target profile's root requires).
 pub fn discriminator_value(slice: &ProfileNode, kind: &str, path: &str) -> DiscriminatorValue {
@@ -467,7 +462,7 @@ fn discriminator_at(
                 (path == "url" && slice.path.ends_with("xtension"))
                     .then(|| slice.types.first()?.profile.first().cloned())
                     .flatten()
-                    .map(|url| Value::String(bare_canonical(&url).to_owned()))
+                    .map(|url| Value::String(fhirgen_runtime::canonical_url(&url).to_owned()))
             };
             let required_value_set = target
                 .and_then(|t| t.binding.as_ref())

@@ -316,7 +316,7 @@ impl<'a> Builder<'a> {
 
     /// The Rust name of the extension definition at `canonical`, queued if new.
     fn extension_type(&mut self, canonical: &str) -> Option<String> {
-        let bare = canonical.split('|').next().unwrap_or(canonical);
+        let bare = fhirgen_runtime::canonical_url(canonical);
         if let Some(name) = self.names_by_url.get(bare) {
             return Some(name.clone());
         }
@@ -754,7 +754,7 @@ impl<'a> Builder<'a> {
     /// does not expand or is too large (reported once).
     fn code_enum(&mut self, element: &str, value_set: &str) -> Result<Option<CodeEnum>> {
         // One enum per value set, whichever version a binding names.
-        let value_set = value_set.split('|').next().unwrap_or(value_set);
+        let value_set = fhirgen_runtime::canonical_url(value_set);
         if let Some(known) = self.code_enums.get(value_set) {
             return Ok(known.clone());
         }
@@ -1104,7 +1104,7 @@ impl<'a> Builder<'a> {
                 path: path.clone(),
                 urls: profiles
                     .iter()
-                    .map(|p| super::profile::bare_canonical(p).to_owned())
+                    .map(|p| fhirgen_runtime::canonical_url(p).to_owned())
                     .collect(),
             },
             DiscriminatorValue::InTarget { path, .. } => {

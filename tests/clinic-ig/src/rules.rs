@@ -16,7 +16,7 @@ use ::std::sync::Arc;
 /// The rule table of the profile at `url` (`|version` allowed): this
 /// crate's, or one of the crates it builds on.
 pub fn rules_for(url: &str) -> ::std::option::Option<Arc<ProfileRules>> {
-    let table: &EmbeddedRules = match url.split('|').next().unwrap_or(url) {
+    let table: &EmbeddedRules = match ::fhirgen_runtime::canonical_url(url) {
         "https://clinic.example.org/fhir/StructureDefinition/clinic-glucose" => &CLINIC_GLUCOSE_RULES,
         "https://clinic.example.org/fhir/StructureDefinition/clinic-patient" => &CLINIC_PATIENT_RULES,
         _ => return ::us_core_6_1_0::rules::rules_for(url),
