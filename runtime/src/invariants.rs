@@ -484,14 +484,15 @@ impl Invariants {
 }
 
 /// Checks a typed resource (as read, or built in code) against its type's
-/// constraints and those of the profiles at `profiles`, the tables coming
-/// from `catalog`; a Bundle's entries are each checked as a resource of
+/// constraints, those of the profiles at `profiles` and those of the
+/// profiles its `meta.profile` claims that `catalog` holds (`|version`
+/// dropped), the tables coming from `catalog`; a Bundle's entries are each checked as a resource of
 /// their own (their references resolve in the Bundle), against their
 /// types' constraints and those of the profiles their `meta.profile`
 /// claims that `catalog` holds.
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource));
-    check_with(catalog, model, resource, profiles, Wanted::All)
+    check_with(catalog, model, resource, profiles, Wanted::All, true)
 }
 
 /// [`check_typed`] for a resource `read` has just made (its narratives
@@ -507,15 +508,25 @@ pub fn check_read(
     wanted: Wanted,
 ) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource)).made_by(read);
-    check_with(catalog, model, resource, profiles, wanted)
+    // The reader saw the claims: none, or just the one read as (the read
+    // chose `profiles` among them), leave no other claim to look for.
+    let other_claims = match read.top_claims() {
+        Some(0) => false,
+        Some(1) => profiles.is_empty(),
+        _ => true,
+    };
+    check_with(catalog, model, resource, profiles, wanted, other_claims)
 }
 
+/// Checks `resource` against `profiles` and, when `other_claims`, the
+/// other profiles it claims.
 fn check_with<'a>(
     catalog: &Catalog,
     model: Typed<'a>,
     resource: &'a dyn Object,
     profiles: &[&str],
     wanted: Wanted,
+    other_claims: bool,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     let check = TypedCheck {
@@ -523,9 +534,23 @@ fn check_with<'a>(
         model: &model,
         wanted,
     };
+    let node = Node::Resource(resource);
+    // The profile it was read as, and every other one it claims that the
+    // catalog holds, as for a Bundle entry and in `fhirgen validate`.
+    let claimed = if other_claims {
+        check.claimed(&node)
+    } else {
+        SmallVec::new()
+    };
+    let mut all: SmallVec<[&str; 2]> = profiles.iter().copied().collect();
+    for url in &claimed {
+        if !all.contains(&url.as_str()) {
+            all.push(url);
+        }
+    }
     check.resource(
-        Node::Resource(resource),
-        profiles,
+        node,
+        &all,
         Cow::Borrowed(resource.type_code()),
         0,
         &mut findings,
@@ -591,10 +616,10 @@ impl<'a> TypedCheck<'_, 'a> {
         }
     }
 
-    /// The profiles a Bundle entry's resource claims (`meta.profile`, a
-    /// `|version` dropped, as the profile read does) that the catalog has
-    /// constraints for, each once: the entry is checked against them as
-    /// `fhirgen validate` checks it. A claim the catalog does not hold is
+    /// The profiles a resource claims (`meta.profile`, a `|version`
+    /// dropped, as the profile read does) that the catalog has constraints
+    /// for, each once: the resource (a Bundle entry's too) is checked
+    /// against them as `fhirgen validate` checks it. A claim the catalog does not hold is
     /// not checked here (the crate's `rules::check_claimed` says which).
     fn claimed(&self, resource: &Node<'a>) -> SmallVec<[String; 2]> {
         let model = self.model;

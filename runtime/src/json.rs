@@ -57,6 +57,10 @@ pub struct Reader<'j> {
     /// `modifierExtension` property: every extension of FHIR JSON is held
     /// in one (see [`Reader::saw_extensions`]).
     extensions: bool,
+    /// How many `meta.profile` values [`Reader::peek_profiles_with`] found
+    /// on the resource at the top, when it looked (see
+    /// [`Reader::top_claims`]).
+    top_claims: Option<usize>,
 }
 
 /// Property names are copied out of the parser before the value is read; this
@@ -102,6 +106,7 @@ impl<'j> Reader<'j> {
             max_depth: crate::limits::max_depth(),
             bound_codes: None,
             extensions: false,
+            top_claims: None,
         }
     }
 
@@ -224,6 +229,13 @@ impl<'j> Reader<'j> {
     /// constraint ([`crate::invariants::check_read`]).
     pub fn saw_extensions(&self) -> bool {
         self.extensions
+    }
+
+    /// How many profiles the resource at the top claims (`meta.profile`),
+    /// when [`Reader::peek_profiles_with`] looked before it was read; `None`
+    /// when it did not (a read as a given profile).
+    pub fn top_claims(&self) -> Option<usize> {
+        self.top_claims
     }
 
     fn push_key(&mut self, key: &str) -> usize {
@@ -579,6 +591,18 @@ impl<'j> Reader<'j> {
     /// Hands each profile in `meta.profile` of the resource about to be read
     /// to `found`, without consuming it or copying the URLs.
     pub fn peek_profiles_with(&mut self, mut found: impl FnMut(&str)) -> Result<(), Error> {
+        let mut count = 0;
+        let result = self.peek_profiles_counted(&mut |url| {
+            count += 1;
+            found(url);
+        });
+        if self.depth == 0 && result.is_ok() {
+            self.top_claims = Some(count);
+        }
+        result
+    }
+
+    fn peek_profiles_counted(&mut self, found: &mut dyn FnMut(&str)) -> Result<(), Error> {
         let mut probe = self.jiter.clone();
         let fail = |r: &Self, e: JiterError| r.json_error(e);
         if probe.peek().ok() != Some(Peek::Object) {

@@ -381,6 +381,83 @@ fn a_bundle_entry_is_checked_against_the_profiles_it_claims() {
 }
 
 #[test]
+fn a_resource_is_checked_against_every_profile_it_claims() {
+    // Read as us-core-body-weight (the deepest of its claims), whose
+    // vitalsigns base asks vs-2 (a value, components, members or a reason
+    // for no value); us-core-observation-lab, claimed too, asks us-core-2
+    // (the same rule, another key).
+    let weight = us_core_example("Observation-weight.json");
+    let lab = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-lab";
+    let mut m = weight.clone();
+    m.as_object_mut().unwrap().remove("valueQuantity");
+    let at = "Observation".to_owned();
+    assert_eq!(errors(&m), vec![("vs-2".to_owned(), at.clone())]);
+    let mut both = m.clone();
+    both["meta"]["profile"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(lab));
+    // The crate finds what fhirgen validate finds (`errors` holds them
+    // equal), with the claim's `|version` too.
+    let found = errors(&both);
+    assert!(
+        found.contains(&("us-core-2".to_owned(), at.clone()))
+            && found.contains(&("vs-2".to_owned(), at.clone())),
+        "{found:?}"
+    );
+    let mut versioned = m.clone();
+    versioned["meta"]["profile"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(format!("{lab}|6.1.0")));
+    let typed = errors_in(typed_findings(&versioned).unwrap());
+    assert!(typed.contains(&("us-core-2".to_owned(), at)), "{typed:?}");
+    // Claimed and kept: nothing found, and the read takes it.
+    let mut kept = weight.clone();
+    kept["meta"]["profile"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(lab));
+    assert_eq!(errors(&kept), vec![]);
+    assert_eq!(read_error(&kept), None);
+}
+
+#[test]
+fn a_read_checks_the_constraints_of_the_profiles_it_is_not_read_as() {
+    // Claims of equal depth: read as the last (us-core-simple-observation,
+    // which has no constraint of its own); us-core-3 of the other (screening
+    // assessment) asks for UCUM in a Quantity value.
+    let base = "http://hl7.org/fhir/us/core/StructureDefinition";
+    let mut m = us_core_example("Observation-simple-observation-sdoh.json");
+    let object = m.as_object_mut().unwrap();
+    object.remove("valueBoolean");
+    object.insert(
+        "valueQuantity".to_owned(),
+        json!({"value": 2, "unit": "x", "system": "http://example.org/units", "code": "x"}),
+    );
+    assert_eq!(read_error(&m), None);
+    m["meta"]["profile"] = json!([
+        format!("{base}/us-core-observation-screening-assessment"),
+        format!("{base}/us-core-simple-observation")
+    ]);
+    let bytes = serde_json::to_vec(&m).unwrap();
+    let error = us_core_6_1_0::ProfiledResource::from_json(&bytes)
+        .expect_err("the read refuses it")
+        .to_string();
+    assert!(error.contains("us-core-3"), "{error}");
+    // Read as the simple observation all the same.
+    let resource = us_core_6_1_0::ProfiledResource::from_json_unchecked(&bytes).unwrap();
+    assert_eq!(
+        resource.profile(),
+        Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-simple-observation")
+    );
+    assert_eq!(
+        errors(&m),
+        vec![("us-core-3".to_owned(), "Observation".to_owned())]
+    );
+}
+
+#[test]
 fn us_core_constraints_catch_what_breaks_them() {
     // us-core-6 (Patient.name): a name, or a data-absent reason, not both.
     let patient = us_core_example("Patient-example.json");

@@ -235,9 +235,10 @@ impl ProfiledResource {
         reader.finish()?;
         ::std::result::Result::Ok(resource)
     }
-    /// Evaluates every constraint (invariant) of the resource's type and
-    /// of the profile it was read as (with its elements' types and
-    /// contained resources; a Bundle's entries each as a resource, and
+    /// Evaluates every constraint (invariant) of the resource's type, of
+    /// the profile it was read as and of the other profiles of this
+    /// crate its `meta.profile` claims (with its elements' types and
+    /// contained resources; a Bundle's entries each as a resource,
     /// against the profiles of this crate they claim): each finding
     /// names the constraint and the element.
     pub fn check_constraints(
