@@ -486,10 +486,10 @@ impl Invariants {
 /// Checks a typed resource (as read, or built in code) against its type's
 /// constraints, those of the profiles at `profiles` and those of the
 /// profiles its `meta.profile` claims that `catalog` holds (`|version`
-/// dropped), the tables coming from `catalog`; a Bundle's entries are each checked as a resource of
-/// their own (their references resolve in the Bundle), against their
-/// types' constraints and those of the profiles their `meta.profile`
-/// claims that `catalog` holds.
+/// dropped), the tables coming from `catalog`; a Bundle's entries are each
+/// checked as a resource of their own (their references resolve in the
+/// Bundle), against their types' constraints and those of the profiles
+/// their `meta.profile` claims that `catalog` holds.
 pub fn check_typed(catalog: &Catalog, resource: &dyn Object, profiles: &[&str]) -> Vec<Finding> {
     let model = Typed::new(catalog.bases(), Node::Resource(resource));
     check_with(catalog, model, resource, profiles, Wanted::All, true)
@@ -619,8 +619,9 @@ impl<'a> TypedCheck<'_, 'a> {
     /// The profiles a resource claims (`meta.profile`, a `|version`
     /// dropped, as the profile read does) that the catalog has constraints
     /// for, each once: the resource (a Bundle entry's too) is checked
-    /// against them as `fhirgen validate` checks it. A claim the catalog does not hold is
-    /// not checked here (the crate's `rules::check_claimed` says which).
+    /// against them as `fhirgen validate` checks it. A claim the catalog
+    /// does not hold is not checked here (the crate's
+    /// `rules::check_claimed` says which).
     fn claimed(&self, resource: &Node<'a>) -> SmallVec<[String; 2]> {
         let model = self.model;
         let (mut metas, mut urls) = (Vec::new(), Vec::new());

@@ -589,7 +589,9 @@ impl<'j> Reader<'j> {
     }
 
     /// Hands each profile in `meta.profile` of the resource about to be read
-    /// to `found`, without consuming it or copying the URLs.
+    /// to `found`, without consuming it or copying the URLs; for the
+    /// resource at the top, notes how many there are
+    /// ([`Reader::top_claims`]).
     pub fn peek_profiles_with(&mut self, mut found: impl FnMut(&str)) -> Result<(), Error> {
         let mut count = 0;
         let result = self.peek_profiles_counted(&mut |url| {
