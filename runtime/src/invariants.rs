@@ -534,23 +534,10 @@ fn check_with<'a>(
         model: &model,
         wanted,
     };
-    let node = Node::Resource(resource);
-    // The profile it was read as, and every other one it claims that the
-    // catalog holds, as for a Bundle entry and in `fhirgen validate`.
-    let claimed = if other_claims {
-        check.claimed(&node)
-    } else {
-        SmallVec::new()
-    };
-    let mut all: SmallVec<[&str; 2]> = profiles.iter().copied().collect();
-    for url in &claimed {
-        if !all.contains(&url.as_str()) {
-            all.push(url);
-        }
-    }
     check.resource(
-        node,
-        &all,
+        Node::Resource(resource),
+        profiles,
+        other_claims,
         Cow::Borrowed(resource.type_code()),
         0,
         &mut findings,
@@ -567,22 +554,34 @@ struct TypedCheck<'c, 'a> {
 }
 
 impl<'a> TypedCheck<'_, 'a> {
-    /// Checks `resource` and, for a Bundle, each entry's resource; `depth`
-    /// is how deep Bundles nest here.
+    /// Checks `resource` against `profiles` and, when `other_claims`, the
+    /// other profiles it claims; for a Bundle, each entry's resource against
+    /// those it claims. `depth` is how deep Bundles nest here.
     fn resource(
         &self,
         resource: Node<'a>,
         profiles: &[&str],
+        other_claims: bool,
         path: Cow<'static, str>,
         depth: usize,
         findings: &mut Vec<Finding>,
     ) {
         let model = self.model;
+        let claimed = if other_claims {
+            self.claimed(&resource, profiles)
+        } else {
+            SmallVec::new()
+        };
+        let all: SmallVec<[&str; 2]> = profiles
+            .iter()
+            .copied()
+            .chain(claimed.iter().map(String::as_str))
+            .collect();
         check_in(
             self.catalog,
             model,
             resource,
-            profiles,
+            &all,
             &path,
             self.wanted,
             findings,
@@ -609,20 +608,18 @@ impl<'a> TypedCheck<'_, 'a> {
             let _ = model.children(entry, "resource", &mut inner);
             for resource in inner {
                 let at = format!("{path}.entry[{index}].resource");
-                let claimed = self.claimed(&resource);
-                let claimed: SmallVec<[&str; 2]> = claimed.iter().map(String::as_str).collect();
-                self.resource(resource, &claimed, at.into(), depth + 1, findings);
+                self.resource(resource, &[], true, at.into(), depth + 1, findings);
             }
         }
     }
 
     /// The profiles a resource claims (`meta.profile`, a `|version`
     /// dropped, as the profile read does) that the catalog has constraints
-    /// for, each once: the resource (a Bundle entry's too) is checked
-    /// against them as `fhirgen validate` checks it. A claim the catalog
-    /// does not hold is not checked here (the crate's
-    /// `rules::check_claimed` says which).
-    fn claimed(&self, resource: &Node<'a>) -> SmallVec<[String; 2]> {
+    /// for, each once and not one of `given`: the resource (a Bundle
+    /// entry's too) is checked against them as `fhirgen validate` checks
+    /// it. A claim the catalog does not hold is not checked here (the
+    /// crate's `rules::check_claimed` says which).
+    fn claimed(&self, resource: &Node<'a>, given: &[&str]) -> SmallVec<[String; 2]> {
         let model = self.model;
         let (mut metas, mut urls) = (Vec::new(), Vec::new());
         let _ = model.children(resource, "meta", &mut metas);
@@ -638,8 +635,9 @@ impl<'a> TypedCheck<'_, 'a> {
             // A canonical URL: never a type's name, whose table the
             // resource's type brings anyway.
             if bare.contains(':')
-                && self.catalog.table(bare).is_some()
+                && !given.contains(&bare)
                 && !claimed.iter().any(|c: &String| c == bare)
+                && self.catalog.table(bare).is_some()
             {
                 claimed.push(bare.to_owned());
             }

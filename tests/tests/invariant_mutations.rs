@@ -398,7 +398,7 @@ fn a_resource_is_checked_against_every_profile_it_claims() {
         .unwrap()
         .push(json!(lab));
     // The crate finds what fhirgen validate finds (`errors` holds them
-    // equal), with the claim's `|version` too.
+    // equal); the crate also with a `|version` on the claim.
     let found = errors(&both);
     assert!(
         found.contains(&("us-core-2".to_owned(), at.clone()))
