@@ -98,17 +98,27 @@ pub fn invariants_of(
     };
     for element in elements {
         // Slices repeat their element's constraints, which the element has;
-        // a slice's own apply to the items its discriminators pick out.
+        // a slice's own apply to the items its discriminators pick out,
+        // wherever they were written: on the slice, in a profile this one
+        // derives from, or in the slice's type profile (an extension's
+        // root constraints, `us-core-23` on a Patient's race extension).
         let inherited = |c: &crate::conformance::Constraint| {
-            c.source.as_deref().is_some_and(|s| s != definition.url)
-                || elements.iter().any(|e| {
-                    e.slice_name.is_none()
-                        && e.path == element.path
-                        && e.constraint.iter().any(|o| o.key == c.key)
-                })
+            elements.iter().any(|e| {
+                e.slice_name.is_none()
+                    && e.path == element.path
+                    && e.constraint.iter().any(|o| o.key == c.key)
+            })
         };
+        // A name given to an element no slicing divides (R4's
+        // `familymemberhistory-genetic` names `FamilyMemberHistory.sex` `Sex`,
+        // with no `FamilyMemberHistory.sex` beside it) makes no slice: its
+        // constraints are the element's.
+        let sliced = element.slice_name.as_ref().filter(|_| {
+            let owner = element.id.as_deref().and_then(|id| id.rsplit_once(':'));
+            owner.is_some_and(|(owner, _)| elements.iter().any(|e| e.id.as_deref() == Some(owner)))
+        });
         let mut slice: Option<Expression<'static>> = None;
-        if let Some(name) = &element.slice_name {
+        if let Some(name) = sliced {
             let own: Vec<_> = element
                 .constraint
                 .iter()
@@ -219,15 +229,20 @@ fn slice_filter(
                 };
                 let target = elements
                     .iter()
-                    .find(|e| e.id.as_deref() == Some(target_id.as_str()))
-                    .ok_or_else(|| format!("no element {target_id}"))?;
-                let (_, raw) = target
-                    .fixed
-                    .as_ref()
-                    .or(target.pattern.as_ref())
-                    .ok_or_else(|| format!("no fixed or pattern value at {target_id}"))?;
-                let value = serde_json::from_str::<serde_json::Value>(raw.get())
-                    .map_err(|e| format!("the value at {target_id}: {e}"))?;
+                    .find(|e| e.id.as_deref() == Some(target_id.as_str()));
+                let fixed = target.and_then(|t| t.fixed.as_ref().or(t.pattern.as_ref()));
+                let value = match (fixed, target) {
+                    (Some((_, raw)), _) => serde_json::from_str::<serde_json::Value>(raw.get())
+                        .map_err(|e| format!("the value at {target_id}: {e}"))?,
+                    (None, found) => {
+                        crate::conformance::extension_slice_url(&slice.path, &slice.types, path)
+                            .map(serde_json::Value::String)
+                            .ok_or_else(|| match found {
+                                Some(_) => format!("no fixed or pattern value at {target_id}"),
+                                None => format!("no element {target_id}"),
+                            })?
+                    }
+                };
                 parts.push(format!("({})", pattern_condition(path, &value)?));
             }
             "type" => {

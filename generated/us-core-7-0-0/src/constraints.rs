@@ -580,6 +580,12 @@ static TABLE_24_ENTRIES: &[Invariant] = &[
 static TABLE_25: StaticTable = StaticTable::new(TABLE_25_ENTRIES);
 static TABLE_25_ENTRIES: &[Invariant] = &[
     Invariant {
+        rule: US_CORE_23,
+        path: Cow::Borrowed("extension"),
+        domain_resource: false,
+        slice: ::std::option::Option::Some(expression(SLICE_4)),
+    },
+    Invariant {
         rule: US_CORE_6_2,
         path: Cow::Borrowed("name"),
         domain_resource: false,
@@ -593,13 +599,13 @@ static TABLE_26_ENTRIES: &[Invariant] = &[
         rule: US_CORE_16,
         path: Cow::Borrowed("identifier"),
         domain_resource: false,
-        slice: ::std::option::Option::Some(expression(SLICE_4)),
+        slice: ::std::option::Option::Some(expression(SLICE_5)),
     },
     Invariant {
         rule: US_CORE_17,
         path: Cow::Borrowed("identifier"),
         domain_resource: false,
-        slice: ::std::option::Option::Some(expression(SLICE_5)),
+        slice: ::std::option::Option::Some(expression(SLICE_6)),
     },
 ];
 /// The constraints of `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitionerrole`.
@@ -771,12 +777,17 @@ const SLICE_3: &[Node<'static>] = &[
     binary(BinaryOp::Equal, 1, 2),
 ];
 const SLICE_4: &[Node<'static>] = &[
+    member(None, "url"),
+    string("http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"),
+    binary(BinaryOp::Equal, 0, 1),
+];
+const SLICE_5: &[Node<'static>] = &[
     this(),
     member(Some(0), "system"),
     string("http://hl7.org/fhir/sid/us-npi"),
     binary(BinaryOp::Equal, 1, 2),
 ];
-const SLICE_5: &[Node<'static>] = &[
+const SLICE_6: &[Node<'static>] = &[
     this(),
     member(Some(0), "system"),
     string("http://hl7.org/fhir/sid/us-npi"),
@@ -1397,6 +1408,39 @@ const US_CORE_19_NODES: &[Node<'static>] = &[
     member(None, "value"),
     string("^[0-9]{5}$"),
     call(Some(0), Function::Matches, &[1]),
+];
+/// `us-core-23`: `extension.where(url = 'ombCategory').value.where(code in 'ASKU'|'UNK').exists() implies extension.where(url = 'ombCategory').count() = 1`
+const US_CORE_23: Rule = Rule {
+    key: Cow::Borrowed("us-core-23"),
+    severity: Severity::Error,
+    human: Cow::Borrowed(
+        "If \"ASKU\" or \"UNK\" are present, then no other OMB race categories can be present.",
+    ),
+    expression: expression(US_CORE_23_NODES),
+};
+const US_CORE_23_NODES: &[Node<'static>] = &[
+    member(None, "extension"),
+    member(None, "url"),
+    string("ombCategory"),
+    binary(BinaryOp::Equal, 1, 2),
+    call(Some(0), Function::Where, &[3]),
+    member(Some(4), "value"),
+    member(None, "code"),
+    string("ASKU"),
+    string("UNK"),
+    binary(BinaryOp::Union, 7, 8),
+    binary(BinaryOp::In, 6, 9),
+    call(Some(5), Function::Where, &[10]),
+    call(Some(11), Function::Exists, &[]),
+    member(None, "extension"),
+    member(None, "url"),
+    string("ombCategory"),
+    binary(BinaryOp::Equal, 14, 15),
+    call(Some(13), Function::Where, &[16]),
+    call(Some(17), Function::Count, &[]),
+    integer(1),
+    binary(BinaryOp::Equal, 18, 19),
+    binary(BinaryOp::Implies, 12, 20),
 ];
 /// `us-core-6`: `(family.exists() or given.exists()) xor extension.where(url='http://hl7.org/fhir/StructureDefinition/data-absent-reason').exists()`
 const US_CORE_6_2: Rule = Rule {

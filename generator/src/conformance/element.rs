@@ -107,6 +107,22 @@ struct StringExtension {
     value_url: Option<String>,
 }
 
+/// The `url` an extension slice's items have, for a discriminator on
+/// `url` (`discriminator_path`) of the slice at `slice_path` of `types`: its
+/// type's profile, without any `|version`. A snapshot often has no `url`
+/// element below such a slice; FHIR takes the URL from its profile.
+pub fn extension_slice_url(
+    slice_path: &str,
+    types: &[TypeRef],
+    discriminator_path: &str,
+) -> Option<String> {
+    if discriminator_path != "url" || !slice_path.ends_with("xtension") {
+        return None;
+    }
+    let profile = types.first()?.profile.first()?;
+    Some(fhirgen_runtime::canonical_url(profile).to_owned())
+}
+
 impl TypeRef {
     /// The FHIR type the `structuredefinition-fhir-type` extension names, on
     /// the FHIRPath `System.*` types of ids and urls (`string`, `uri`, `id`).

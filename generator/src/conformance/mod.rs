@@ -16,6 +16,7 @@ mod value_set;
 pub use code_system::{CodeSystem, CodeSystemConcept, ConceptProperty};
 pub use element::{
     Base, Binding, Constraint, Discriminator, ElementDefinition, Max, Slicing, TypeRef,
+    extension_slice_url,
 };
 pub use search::{
     CapabilityResource, CapabilityRest, CapabilitySearchParam, CapabilityStatement, Combination,

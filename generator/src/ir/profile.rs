@@ -456,13 +456,9 @@ fn discriminator_at(
             // wrote `pattern`, for the same pattern.
             let fixed = target.and_then(|t| t.fixed.clone());
             let pattern = target.and_then(|t| t.pattern.clone());
-            // An extension slice often has no `url` element in the snapshot:
-            // its URL is the profile of its type, without any `|version`.
             let extension_url = || {
-                (path == "url" && slice.path.ends_with("xtension"))
-                    .then(|| slice.types.first()?.profile.first().cloned())
-                    .flatten()
-                    .map(|url| Value::String(fhirgen_runtime::canonical_url(&url).to_owned()))
+                crate::conformance::extension_slice_url(&slice.path, &slice.types, path)
+                    .map(Value::String)
             };
             let required_value_set = target
                 .and_then(|t| t.binding.as_ref())

@@ -45,3 +45,34 @@ pub fn own_definitions(id: &str) -> Vec<std::sync::Arc<fhirgen::conformance::Str
         .filter(|d| d.kind != "logical")
         .collect()
 }
+
+/// The constraint tables `fhirgen validate` checks a resource of `set` with:
+/// R4's types' (from `set`'s core package) and each resource profile the
+/// root package defines, by canonical URL. The notes of each profile's
+/// table are returned by URL.
+pub fn constraint_tables(
+    set: &PackageSet,
+) -> (
+    &'static fhirgen_runtime::shape::Shapes,
+    fhirgen_runtime::invariants::Invariants,
+    Vec<(String, Vec<fhirgen::constraints::Note>)>,
+) {
+    let core: fhirgen::package::PackageId = "hl7.fhir.r4.core@4.0.1".parse().unwrap();
+    let shapes = fhirgen::shapes::base_shapes(set, &core).unwrap();
+    let (mut invariants, _) = fhirgen::constraints::base_invariants(set, &core, shapes).unwrap();
+    let mut notes = Vec::new();
+    for r in set.resources_of_type("StructureDefinition") {
+        if set.package_of(r).id() != set.root().id() {
+            continue;
+        }
+        let definition = set
+            .parse::<fhirgen::conformance::StructureDefinition>(r)
+            .unwrap();
+        if definition.kind == "resource" && definition.derivation.as_deref() == Some("constraint") {
+            let (table, found) = fhirgen::constraints::table_of(&definition, shapes);
+            invariants.insert(&definition.url, table);
+            notes.push((definition.url.clone(), found));
+        }
+    }
+    (shapes, invariants, notes)
+}
