@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::{errors_in, without};
+
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -111,14 +113,6 @@ fn typed_findings_by(resource: &Value, us_core: bool) -> Option<Vec<Finding>> {
             .ok()?
             .check_constraints()
     })
-}
-
-fn errors_in(findings: Vec<Finding>) -> Vec<(String, String)> {
-    findings
-        .into_iter()
-        .filter(|f| f.severity == Some(Severity::Error))
-        .map(|f| (f.key, f.path))
-        .collect()
 }
 
 /// The errors, the same from both (the test fails if they differ).
@@ -366,16 +360,6 @@ fn break_r4_constraints() {
     m["entry"][1]["fullUrl"] = m["entry"][0]["fullUrl"].clone();
     m["entry"][1]["resource"] = m["entry"][0]["resource"].clone();
     breaks(&bundle, &m, "bdl-7", "Bundle");
-}
-
-/// `value` without the properties `keys` (and their `_` parts).
-fn without(value: &Value, keys: &[&str]) -> Value {
-    let mut value = value.clone();
-    value
-        .as_object_mut()
-        .unwrap()
-        .retain(|k, _| !keys.contains(&k.trim_start_matches('_')));
-    value
 }
 
 /// A UCUM Quantity of `value` `unit`.

@@ -9,11 +9,13 @@
 
 mod common;
 
+use common::{errors_in, without};
+
 use std::collections::BTreeSet;
 
 use fhirgen::conformance::StructureDefinition;
 use fhirgen::package::PackageSet;
-use fhirgen_runtime::invariants::{Finding, Invariants, Severity};
+use fhirgen_runtime::invariants::{Finding, Invariants};
 use fhirgen_runtime::shape::Shapes;
 use fhirgen_runtime::tree::Json;
 use serde_json::{Value, json};
@@ -148,23 +150,6 @@ impl UsCore {
             .collect();
         assert!(missing.is_empty(), "no mutation breaks {missing:?}");
     }
-}
-
-fn errors_in(findings: Vec<Finding>) -> Vec<(String, String)> {
-    findings
-        .into_iter()
-        .filter(|f| f.severity == Some(Severity::Error))
-        .map(|f| (f.key, f.path))
-        .collect()
-}
-
-fn without(value: &Value, keys: &[&str]) -> Value {
-    let mut value = value.clone();
-    value
-        .as_object_mut()
-        .unwrap()
-        .retain(|k, _| !keys.iter().any(|key| k.starts_with(key)));
-    value
 }
 
 /// The mutations both versions share: the constraints they both have.

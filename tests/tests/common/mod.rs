@@ -76,3 +76,26 @@ pub fn constraint_tables(
     }
     (shapes, invariants, notes)
 }
+
+/// The errors among constraint findings: key and path.
+pub fn errors_in(findings: Vec<fhirgen_runtime::invariants::Finding>) -> Vec<(String, String)> {
+    findings
+        .into_iter()
+        .filter(|f| f.severity == Some(fhirgen_runtime::invariants::Severity::Error))
+        .map(|f| (f.key, f.path))
+        .collect()
+}
+
+/// `resource` without the elements `names`: a choice's too
+/// (`effective` takes `effectiveDateTime`), and their `_` parts.
+pub fn without(resource: &serde_json::Value, names: &[&str]) -> serde_json::Value {
+    let mut resource = resource.clone();
+    resource.as_object_mut().unwrap().retain(|key, _| {
+        let key = key.trim_start_matches('_');
+        !names.iter().any(|name| {
+            key.strip_prefix(name)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_uppercase))
+        })
+    });
+    resource
+}
