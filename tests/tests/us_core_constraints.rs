@@ -1,11 +1,11 @@
-//! Every constraint of severity error that US Core 6.1.0 and 7.0.0 add to
-//! R4's is broken by a mutation of one of their own examples, written by
-//! hand from the constraint's meaning, and reported with its key at the
+//! Every constraint of severity error that US Core 3.1.1, 6.1.0 and 7.0.0
+//! add to R4's is broken by a mutation of one of their own examples, written
+//! by hand from the constraint's meaning, and reported with its key at the
 //! element it sits on by both `fhirgen validate`'s tables (read from the
-//! package) and the generated crate (`us_core_6_1_0`, `us_core_7_0_0`), whose
-//! strict read then refuses the resource. A key that cannot be broken is
-//! listed with the reason; the test fails when a key of the package is
-//! neither broken nor listed.
+//! package) and the generated crate (`us_core_3_1_1`, `us_core_6_1_0`,
+//! `us_core_7_0_0`), whose strict read then refuses the resource. A key that
+//! cannot be broken is listed with the reason; the test fails when a key of
+//! the package is neither broken nor listed.
 
 mod common;
 
@@ -432,4 +432,74 @@ fn us_core_7_0_0_constraints_catch_what_breaks_them() {
         .remove("valueQuantity");
     us_core.breaks(&pressure, &m, "us-core-26", "Observation.component[0]");
     us_core.all_broken(&[]);
+}
+
+#[test]
+fn us_core_3_1_1_constraints_catch_what_breaks_them() {
+    let mut us_core = UsCore::new(
+        "hl7.fhir.us.core@3.1.1",
+        |bytes| {
+            Some(
+                us_core_3_1_1::ProfiledResource::from_json_unchecked(bytes)
+                    .ok()?
+                    .check_constraints(),
+            )
+        },
+        |bytes| {
+            us_core_3_1_1::ProfiledResource::from_json(bytes)
+                .err()
+                .map(|e| e.to_string())
+        },
+    );
+    // us-core-1 (lab Observation.effective[x]): `($this as
+    // dateTime).toString().length() >= 8`, a month at least.
+    let hemoglobin = us_core.example("Observation-hemoglobin.json");
+    let mut m = hemoglobin.clone();
+    m["effectiveDateTime"] = json!("2005");
+    us_core.breaks(&hemoglobin, &m, "us-core-1", "Observation.effective");
+    // us-core-2 (lab Observation): a value, components, members or a reason.
+    let m = without(&hemoglobin, &["value"]);
+    us_core.breaks(&hemoglobin, &m, "us-core-2", "Observation");
+    // us-core-3 sits on Observation.value[x] and asks for
+    // `valueQuantity.system` inside it, which a value never has: it never
+    // fails.
+    let mut m = hemoglobin.clone();
+    m["valueQuantity"]["system"] = json!("http://example.org/units");
+    assert_eq!(us_core.errors(&m), vec![]);
+    // us-core-6 (DocumentReference.content.attachment): a url or data.
+    let document = us_core.example("DocumentReference-episode-summary.json");
+    let mut m = document.clone();
+    m["content"][0]["attachment"] = json!({"contentType": "text/plain"});
+    us_core.breaks(
+        &document,
+        &m,
+        "us-core-6",
+        "DocumentReference.content[0].attachment",
+    );
+    // us-core-8 (Patient.name): a name, or a data-absent reason, not both.
+    let patient = us_core.example("Patient-example.json");
+    let mut m = patient.clone();
+    m["name"][0] = json!({"use": "official"});
+    us_core.breaks(&patient, &m, "us-core-8", "Patient.name[0]");
+    // us-core-9 (implantable Device): a UDI carrier comes with a production
+    // identifier; us-core-12: with its barcode or human-readable form.
+    let device = us_core.example("Device-udi-1.json");
+    let m = without(&device, &["expirationDate", "lotNumber", "serialNumber"]);
+    us_core.breaks(&device, &m, "us-core-9", "Device");
+    let mut m = device.clone();
+    m["udiCarrier"][0]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| k == "deviceIdentifier");
+    us_core.breaks(&device, &m, "us-core-12", "Device");
+    // pd-1 (PractitionerRole): a telecom or an endpoint.
+    let role = us_core.entry(
+        "Bundle-66c8856b-ba11-4876-8aa8-467aad8c11a2.json",
+        "PractitionerRole",
+    );
+    let m = without(&role, &["telecom", "endpoint"]);
+    us_core.breaks(&role, &m, "pd-1", "PractitionerRole");
+    // provenance-1 sits on Provenance.agent.onBehalfOf and asks for
+    // `$this.agent`, which a Reference never has: it never fails.
+    us_core.all_broken(&["us-core-3", "provenance-1"]);
 }
