@@ -115,6 +115,7 @@ pub fn check(
             unordered: false,
         },
         options,
+        reaching: std::cell::Cell::new(0),
     };
     let context = checker.context.clone();
     checker
@@ -127,6 +128,9 @@ struct Checker<'c, 'x> {
     types: &'c dyn Types,
     context: Inferred,
     options: CheckOptions,
+    /// Inside the search for the types a `repeat()` reaches: a name no
+    /// input type has gives nothing rather than an error.
+    reaching: std::cell::Cell<usize>,
 }
 
 fn fail<T>(message: String) -> Result<T, CheckError> {
@@ -272,7 +276,7 @@ impl Checker<'_, '_> {
             return Ok(Inferred::any());
         }
         if out.is_empty()
-            && let Some(type_name) = missing_on
+            && let Some(type_name) = missing_on.filter(|_| self.reaching.get() == 0)
         {
             if type_step {
                 return fail(format!("the context is a {type_name}, not a {name}"));
@@ -281,6 +285,41 @@ impl Checker<'_, '_> {
         }
         Ok(Inferred {
             types: Static::Types(out),
+            unordered: input.unordered,
+        })
+    }
+
+    /// `repeat(projection)` on `input`: each round's input is the previous
+    /// round's output, so a name may fit only a later round's items
+    /// (`repeat(answer | item)` on a QuestionnaireResponse). The projection
+    /// is checked on every type the rounds reach, found by applying it
+    /// until no new type comes; the result holds what it gives on them.
+    fn repeat(&self, projection: NodeId, input: &Inferred) -> Result<Inferred, CheckError> {
+        /// Types a chain of elements can reach are few; past this many
+        /// rounds, any type.
+        const MAX_ROUNDS: usize = 64;
+        let mut reached = input.clone();
+        let mut rounds = 0;
+        while matches!(reached.types, Static::Types(_)) {
+            rounds += 1;
+            if rounds > MAX_ROUNDS {
+                reached = Inferred::any();
+                break;
+            }
+            self.reaching.set(self.reaching.get() + 1);
+            let found = self.infer(projection, &reached, &reached);
+            self.reaching.set(self.reaching.get() - 1);
+            // Another mistake in the projection is reported below.
+            let Ok(found) = found else { break };
+            let grown = reached.clone().union(found);
+            if grown.types == reached.types {
+                break;
+            }
+            reached = grown;
+        }
+        let found = self.infer(projection, &reached, &reached)?;
+        Ok(Inferred {
+            types: found.types,
             unordered: input.unordered,
         })
     }
@@ -332,13 +371,7 @@ impl Checker<'_, '_> {
                 Inferred::system("Boolean")
             }
             F::Select => lambda(0)?,
-            F::Repeat => {
-                // Each round's input is the previous round's output, so a
-                // name may fit only the later rounds: check it on any type.
-                let any = Inferred::any();
-                self.infer(args[0], &any, &any)?;
-                any
-            }
+            F::Repeat => self.repeat(args[0], &item)?,
             F::Sort => {
                 for i in 0..args.len() {
                     lambda(i)?;

@@ -187,6 +187,7 @@ impl<'m, M: Model> Environment<'m, M> {
             expression,
             context: &input,
             depth: std::cell::Cell::new(0),
+            repeating: std::cell::Cell::new(0),
         };
         let scope = Scope {
             this: &input,
@@ -241,6 +242,12 @@ pub(crate) struct Evaluator<'e, 'x, M: Model> {
     pub expression: &'e Expression<'x>,
     pub context: &'e [Item<M::Node>],
     pub depth: std::cell::Cell<usize>,
+    /// How many `repeat()` projections are being evaluated: in one, a name
+    /// an item's type lacks is empty even when strict (a round's items may
+    /// not have it, the next round's do: `repeat(answer | item)` on a
+    /// QuestionnaireResponse); the checker judges the names against every
+    /// type the rounds reach.
+    pub repeating: std::cell::Cell<usize>,
 }
 
 type Res<N> = Result<Collection<N>, EvalError>;
@@ -411,7 +418,9 @@ impl<M: Model> Evaluator<'_, '_, M> {
                 Item::Value(_) => {}
             }
         }
-        if let Some(type_name) = unknown_on.filter(|_| self.env.strict && !known) {
+        if let Some(type_name) =
+            unknown_on.filter(|_| self.env.strict && !known && self.repeating.get() == 0)
+        {
             if first_step && name.starts_with(|c: char| c.is_ascii_uppercase()) {
                 return error(format!("the context is a {type_name}, not a {name}"));
             }

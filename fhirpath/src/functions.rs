@@ -196,6 +196,32 @@ fn children_or_descendants<M: Model>(
     Ok(out)
 }
 
+/// `repeat()`: the projection on the input, then on what it gave, until
+/// nothing new comes (items compared with `=`), bounded by [`MAX_ITEMS`].
+fn repeat<M: Model>(
+    ev: &Evaluator<'_, '_, M>,
+    input: &[Item<M::Node>],
+    mut projection: impl FnMut(&Item<M::Node>, usize) -> Res<M::Node>,
+) -> Res<M::Node> {
+    let mut kept = Kept::default();
+    let mut pending = input.to_vec();
+    while !pending.is_empty() {
+        let mut next = Vec::new();
+        for (i, item) in pending.iter().enumerate() {
+            for found in projection(item, i)? {
+                if ev.keep(&mut kept, &found) {
+                    next.push(found);
+                }
+            }
+            if kept.items.len() > MAX_ITEMS {
+                return error(format!("repeat() made more than {MAX_ITEMS} items"));
+            }
+        }
+        pending = next;
+    }
+    Ok(kept.items)
+}
+
 /// Functions on collections and the ones that take a lambda.
 #[inline(never)]
 fn collections<M: Model>(
@@ -287,23 +313,10 @@ fn collections<M: Model>(
             out
         }
         F::Repeat => {
-            let mut kept = Kept::default();
-            let mut pending = input.to_vec();
-            while !pending.is_empty() {
-                let mut next = Vec::new();
-                for (i, item) in pending.iter().enumerate() {
-                    for found in lambda(0, item, i)? {
-                        if ev.keep(&mut kept, &found) {
-                            next.push(found);
-                        }
-                    }
-                    if kept.items.len() > MAX_ITEMS {
-                        return error(format!("repeat() made more than {MAX_ITEMS} items"));
-                    }
-                }
-                pending = next;
-            }
-            kept.items
+            ev.repeating.set(ev.repeating.get() + 1);
+            let result = repeat(ev, input, |item, i| lambda(0, item, i));
+            ev.repeating.set(ev.repeating.get() - 1);
+            result?
         }
         F::OfType => {
             let type_name = type_argument()?;

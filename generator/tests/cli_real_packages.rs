@@ -1294,6 +1294,51 @@ fn fhirpath_prints_one_line_per_resource() {
             .contains("HumanName has no element `given1`")
     );
 
+    // `repeat()`: a name only a later round's items have is no error (SDC's
+    // sdcqr-2, which US Core's QuestionnaireResponse has); one that no
+    // round's items have is.
+    let responses = folder.path().join("responses.ndjson");
+    let answered = |link_id: &str| {
+        format!(
+            "{{\"linkId\":\"{link_id}\",\"answer\":[{{\"valueString\":\"x\",\"item\":[{{\"linkId\":\"inner\",\"answer\":[{{\"valueBoolean\":true}}]}}]}}]}}"
+        )
+    };
+    std::fs::write(
+        &responses,
+        format!(
+            "{{\"resourceType\":\"QuestionnaireResponse\",\"id\":\"distinct\",\"status\":\"completed\",\"item\":[{},{}]}}\n{{\"resourceType\":\"QuestionnaireResponse\",\"id\":\"repeated\",\"status\":\"completed\",\"item\":[{},{}]}}\n",
+            answered("a"),
+            answered("b"),
+            answered("a"),
+            answered("a")
+        ),
+    )
+    .unwrap();
+    let sdcqr_2 = "(QuestionnaireResponse|repeat(answer|item)).select(item.where(answer.value.exists()).linkId.isDistinct()).allTrue()";
+    let output = evaluate(sdcqr_2, &[&responses]);
+    assert_eq!(output.code, 0, "{}{}", output.stdout, output.stderr);
+    let results = lines(&output);
+    assert_eq!(results[0]["result"], serde_json::json!([true]));
+    assert_eq!(results[1]["result"], serde_json::json!([false]));
+    // The two inner items are equal: repeat() keeps one.
+    let output = evaluate("repeat(answer|item).linkId", &[&responses]);
+    assert_eq!(
+        lines(&output)[0]["result"],
+        serde_json::json!(["a", "b", "inner"]),
+        "{}",
+        output.stderr
+    );
+    let output = evaluate("repeat(item|answerr)", &[&responses]);
+    assert_eq!(output.code, 1);
+    assert!(
+        lines(&output)[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("has no element `answerr`"),
+        "{}",
+        output.stdout
+    );
+
     // An expression that does not parse: exit 2, the reason on standard error.
     let output = evaluate("name.where(", &[&suite.join("patient-example.xml")]);
     assert_eq!(output.code, 2);
