@@ -166,15 +166,6 @@ fn read_error(resource: &Value) -> Option<String> {
     read.err().map(|e| e.to_string())
 }
 
-/// R4's constraints of severity error (best practices are warnings; ele-1
-/// is the reader's own rule) that no R4 example has the element of (found
-/// by a walk of the examples with their types when the list was written).
-const R4_NOT_IN_EXAMPLES: &[&str] = &[
-    "cnt-3", "cpb-1", "cpb-12", "cpb-14", "cpb-15", "cpb-16", "cpb-2", "cpb-3", "cpb-7", "cpb-9",
-    "dis-1", "drq-2", "opd-1", "opd-2", "opd-3", "smp-1", "smp-2", "tcp-1", "vsd-10", "vsd-6",
-    "vsd-9",
-];
-
 /// R4's constraints of severity error that hold whatever the resource, as
 /// FHIRPath reads them, and why.
 const R4_UNBREAKABLE: &[(&str, &str)] = &[
@@ -230,18 +221,17 @@ fn r4_error_keys() -> BTreeSet<String> {
 fn r4_constraints_catch_what_breaks_them() {
     break_r4_constraints();
     break_more_r4_constraints();
+    break_r4_constraints_no_example_has();
     let broken = BROKEN.lock().unwrap().clone();
     let keys = r4_error_keys();
     let unbreakable: Vec<&str> = R4_UNBREAKABLE.iter().map(|(key, _)| *key).collect();
-    let listed = |k: &str| R4_NOT_IN_EXAMPLES.contains(&k) || unbreakable.contains(&k);
     let missing: Vec<&String> = keys
         .iter()
-        .filter(|k| !broken.contains(*k) && !listed(k))
+        .filter(|k| !broken.contains(*k) && !unbreakable.contains(&k.as_str()))
         .collect();
     assert!(missing.is_empty(), "no mutation breaks {missing:?}");
-    let stale: Vec<&&str> = R4_NOT_IN_EXAMPLES
+    let stale: Vec<&&str> = unbreakable
         .iter()
-        .chain(&unbreakable)
         .filter(|k| broken.contains(**k) || !keys.contains(**k))
         .collect();
     assert!(
@@ -249,10 +239,9 @@ fn r4_constraints_catch_what_breaks_them() {
         "listed, yet broken or not a key: {stale:?}"
     );
     println!(
-        "R4: {} constraint keys of severity error, {} broken, {} in no example, {} unbreakable",
+        "R4: {} constraint keys of severity error, {} broken, {} unbreakable",
         keys.len(),
         keys.iter().filter(|k| broken.contains(*k)).count(),
-        R4_NOT_IN_EXAMPLES.len(),
         unbreakable.len()
     );
 }
@@ -710,6 +699,177 @@ fn break_r4_constraints_of_other_resources() {
         "ras-1",
         "RiskAssessment.prediction[0].probability",
     );
+}
+
+/// A resource of R4's core package: its CapabilityStatements,
+/// OperationDefinitions and ValueSets with an expansion are official
+/// examples too, not in the examples package.
+fn r4_core_resource(name: &str) -> Value {
+    let set = &setup().us_core;
+    let core = set
+        .packages()
+        .iter()
+        .find(|p| p.id().name == fhirgen::generate::CORE_PACKAGE)
+        .unwrap();
+    core.json(name).unwrap()
+}
+
+/// The mutations of R4's constraints whose element no resource of R4's
+/// examples package has: on the core package's own examples
+/// (CapabilityStatement, OperationDefinition, a ValueSet's expansion), an
+/// example given the element (TerminologyCapabilities.codeSystem,
+/// DataRequirement.dateFilter, Count and Distance as an extension's
+/// value), or a made-up StructureMap.
+fn break_r4_constraints_no_example_has() {
+    // CapabilityStatement: rest, messaging or document (cpb-1); a
+    // description, software or implementation (cpb-2); messaging endpoints
+    // only for an instance (cpb-3); one document per profile and mode
+    // (cpb-7); an instance has an implementation (cpb-14); a capability
+    // software and no implementation (cpb-15); requirements neither
+    // (cpb-16); a resource type once per rest (cpb-9); a search parameter
+    // name once per resource (cpb-12).
+    let statement = r4_core_resource("CapabilityStatement-example.json");
+    let m = without(&statement, &["rest", "messaging", "document"]);
+    breaks(&statement, &m, "cpb-1", "CapabilityStatement");
+    let m = without(&statement, &["description", "software", "implementation"]);
+    breaks(&statement, &m, "cpb-2", "CapabilityStatement");
+    let m = without(&statement, &["implementation"]);
+    breaks(&statement, &m, "cpb-14", "CapabilityStatement");
+    for (kind, key) in [
+        ("capability", "cpb-3"),
+        ("capability", "cpb-15"),
+        ("requirements", "cpb-16"),
+    ] {
+        let mut m = statement.clone();
+        m["kind"] = json!(kind);
+        breaks(&statement, &m, key, "CapabilityStatement");
+    }
+    let mut m = statement.clone();
+    let document = m["document"][0].clone();
+    m["document"].as_array_mut().unwrap().push(document);
+    breaks(&statement, &m, "cpb-7", "CapabilityStatement");
+    let mut m = statement.clone();
+    let resource = m["rest"][0]["resource"][0].clone();
+    m["rest"][0]["resource"]
+        .as_array_mut()
+        .unwrap()
+        .push(resource);
+    breaks(&statement, &m, "cpb-9", "CapabilityStatement.rest[0]");
+    let mut m = statement.clone();
+    let parameter = m["rest"][0]["resource"][0]["searchParam"][0].clone();
+    m["rest"][0]["resource"][0]["searchParam"]
+        .as_array_mut()
+        .unwrap()
+        .push(parameter);
+    breaks(
+        &statement,
+        &m,
+        "cpb-12",
+        "CapabilityStatement.rest[0].resource[0]",
+    );
+    // OperationDefinition.parameter: a type or parts (opd-1); a search type
+    // only for a string (opd-2); target profiles only for a Reference or
+    // canonical (opd-3).
+    let operation = r4_core_resource("OperationDefinition-CodeSystem-validate-code.json");
+    let at = "OperationDefinition.parameter[0]";
+    let mut m = operation.clone();
+    m["parameter"][0].as_object_mut().unwrap().remove("type");
+    breaks(&operation, &m, "opd-1", at);
+    let mut m = operation.clone();
+    m["parameter"][0]["searchType"] = json!("token");
+    breaks(&operation, &m, "opd-2", at);
+    let mut m = operation.clone();
+    m["parameter"][0]["targetProfile"] = json!(["http://example.org/StructureDefinition/x"]);
+    breaks(&operation, &m, "opd-3", at);
+    // ValueSet.expansion.contains: a code or a display (vsd-6); no code
+    // only when abstract (vsd-9); a code has its system (vsd-10).
+    let expansion = r4_core_resource("ValueSet-example-expansion.json");
+    let at = "ValueSet.expansion.contains[0]";
+    let mut m = expansion.clone();
+    let contains = m["expansion"]["contains"][0].as_object_mut().unwrap();
+    contains.remove("code");
+    breaks(&expansion, &m, "vsd-9", at);
+    m["expansion"]["contains"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("display");
+    breaks(&expansion, &m, "vsd-6", at);
+    let mut m = expansion.clone();
+    m["expansion"]["contains"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("system");
+    breaks(&expansion, &m, "vsd-10", at);
+    // TerminologyCapabilities.codeSystem: with several versions, each has
+    // its code (tcp-1).
+    let capabilities = r4_example("TerminologyCapabilities-example.json");
+    let mut m = capabilities.clone();
+    m["codeSystem"] = json!([{"uri": "http://loinc.org",
+        "version": [{"code": "2.50"}, {"isDefault": true}]}]);
+    breaks(
+        &capabilities,
+        &m,
+        "tcp-1",
+        "TerminologyCapabilities.codeSystem[0]",
+    );
+    // DataRequirement.dateFilter: a path or a search parameter, one of them
+    // (drq-2).
+    let library = r4_example("Library-library-cms146-example.json");
+    let mut m = library.clone();
+    m["dataRequirement"][0]["dateFilter"] = json!([{"path": "onset", "searchParam": "onset-date"}]);
+    breaks(
+        &library,
+        &m,
+        "drq-2",
+        "Library.dataRequirement[0].dateFilter[0]",
+    );
+    // Count: a whole number in UCUM's `1` (cnt-3); Distance: a code in
+    // UCUM (dis-1); on an extension's value, where a type's own
+    // constraints apply too.
+    let patient = r4_example("Patient-example.json");
+    for (value, key) in [
+        (
+            json!({"valueCount": {"value": 1.5, "system": "http://unitsofmeasure.org", "code": "1"}}),
+            "cnt-3",
+        ),
+        (
+            json!({"valueDistance": {"value": 3, "unit": "km", "system": "http://example.org/units", "code": "km"}}),
+            "dis-1",
+        ),
+    ] {
+        let mut m = patient.clone();
+        let mut extension = json!({"url": "http://example.org/StructureDefinition/measured"});
+        extension
+            .as_object_mut()
+            .unwrap()
+            .extend(value.as_object().unwrap().clone());
+        m["extension"] = json!([extension]);
+        breaks(&patient, &m, key, "Patient.extension[0].value");
+    }
+    // StructureMap.group.rule.target: an element needs a context (smp-1), a
+    // context its type (smp-2). No R4 example is a StructureMap: a small
+    // one, valid as made.
+    let map = json!({"resourceType": "StructureMap", "id": "copy",
+        "url": "http://example.org/StructureMap/copy", "name": "Copy", "status": "draft",
+        "group": [{"name": "main", "typeMode": "none",
+            "input": [{"name": "src", "mode": "source"}, {"name": "tgt", "mode": "target"}],
+            "rule": [{"name": "id", "source": [{"context": "src", "element": "id", "variable": "v"}],
+                "target": [{"context": "tgt", "contextType": "variable", "element": "id",
+                    "transform": "copy", "parameter": [{"valueId": "v"}]}]}]}]});
+    let at = "StructureMap.group[0].rule[0].target[0]";
+    let mut m = map.clone();
+    let target = m["group"][0]["rule"][0]["target"][0]
+        .as_object_mut()
+        .unwrap();
+    target.remove("context");
+    target.remove("contextType");
+    breaks(&map, &m, "smp-1", at);
+    let mut m = map.clone();
+    m["group"][0]["rule"][0]["target"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("contextType");
+    breaks(&map, &m, "smp-2", at);
 }
 
 /// The first resource of an R4 example Bundle that `test` accepts.

@@ -250,7 +250,6 @@ impl PackageSet {
         &self.packages[0]
     }
 
-    /// Every package, the root first.
     /// The FHIR core package the set depends on (`hl7.fhir.r4.core@4.0.1`),
     /// whose types every profile builds on.
     pub fn core_package(&self) -> Option<PackageId> {
@@ -260,6 +259,7 @@ impl PackageSet {
             .find(|id| id.name == crate::generate::CORE_PACKAGE)
     }
 
+    /// Every package, the root first.
     pub fn packages(&self) -> &[Arc<Package>] {
         &self.packages
     }
