@@ -2068,3 +2068,52 @@ fn a_key_on_two_slices_is_checked_on_each() {
         .collect();
     assert_eq!(found, ["Patient.identifier[0]", "Patient.identifier[1]"]);
 }
+
+/// R4's `per-1` (`start <= end`) as written: dates of one precision compare,
+/// and so do dates that differ within the shorter one's precision (time
+/// zones taken into account); when the shorter is a prefix of the longer
+/// (`2020-01` to `2020-01-15`, a day to a time in it) FHIRPath 2.0 gives
+/// nothing, and the constraint fails: a read refuses the Period, one
+/// without constraints keeps it and `check_constraints()` says why (R5 rewrote
+/// `per-1` with `lowBoundary()` and `highBoundary()` for this; the README
+/// says so).
+#[test]
+fn per_1_compares_dates_of_different_precision_as_fhirpath_2_does() {
+    let patient = r4_example("Patient-example.json");
+    let with_period = |start: &str, end: &str| {
+        let mut m = patient.clone();
+        m["name"][0]["period"] = json!({"start": start, "end": end});
+        m
+    };
+    let per_1 = ("per-1".to_owned(), "Patient.name[0].period".to_owned());
+    for (start, end) in [
+        ("2019", "2020-01-15"),
+        ("2020-01", "2020-02-01"),
+        ("2020-01-14", "2020-01-15T10:00:00Z"),
+        ("2020-01-15T09:00:00Z", "2020-01-15T11:00:00+01:00"),
+    ] {
+        assert!(
+            !errors(&with_period(start, end)).contains(&per_1),
+            "{start} to {end}"
+        );
+    }
+    for (start, end) in [
+        ("2020-02", "2020-01-15"),
+        ("2020-01-15T09:00:00Z", "2020-01-15T10:00:00+02:00"),
+        ("2020-01", "2020-01-15"),
+        ("2020-01-15", "2020-01-15T10:00:00Z"),
+    ] {
+        let m = with_period(start, end);
+        assert!(errors(&m).contains(&per_1), "{start} to {end}");
+        assert!(read_error(&m).is_some_and(|e| e.contains("per-1")));
+        let bytes = serde_json::to_vec(&m).unwrap();
+        let lenient = fhir_r4::Resource::from_json_lenient(&bytes).err();
+        assert!(lenient.is_some_and(|e| e.to_string().contains("per-1")));
+        let read = fhir_r4::Resource::from_json_unchecked(&bytes).unwrap();
+        assert!(
+            read.check_constraints()
+                .iter()
+                .any(|f| f.key == "per-1" && f.path == per_1.1)
+        );
+    }
+}
