@@ -1409,6 +1409,35 @@ fn validate_checks_a_broken_bundle_at_its_paths() {
     );
 }
 
+/// An error in an entry's resource is that entry's line's: the Bundle's own
+/// elements after it are still read (before, the Bundle's read ended at the
+/// entry's error, which its line then left to the entry, and the Bundle
+/// passed with an unknown property of its own).
+#[test]
+fn validate_reads_a_bundle_past_an_error_in_an_entry() {
+    let (output, lines) = validate_r4(
+        "bundle.json",
+        r#"{"resourceType":"Bundle","type":"collection","entry":[
+            {"fullUrl":"http://example.org/fhir/Patient/p","resource":{"resourceType":"Patient","id":"p","bogus":1}},
+            {"fullUrl":"http://example.org/fhir/Patient/q","resource":{"resourceType":"Patient","id":"q"},"request2":{}}]}"#,
+    );
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let errors = |line: &Value| -> Vec<String> {
+        line["outcome"]["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["severity"] == "error")
+            .map(|i| i["expression"][0].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(lines.len(), 3, "{}", output.stdout);
+    assert_eq!(lines[0]["valid"], false);
+    assert_eq!(errors(&lines[0]), ["Bundle.entry[1].request2"]);
+    assert_eq!(errors(&lines[1]), ["Patient.bogus"]);
+    assert_eq!(lines[2]["valid"], true);
+}
+
 /// A Bundle inside a Bundle (a message's or a batch's, a collection of
 /// documents): every resource at every depth has its line, told by the
 /// outer entry's index and its path, and is checked as any entry is (its

@@ -132,7 +132,7 @@ impl<'j> Reader<'j> {
 
     /// Skips the next value (an unknown property in a lenient read), its
     /// nesting counted against the limit like any other.
-    fn skip_value(&mut self) -> Result<(), Error> {
+    pub(crate) fn skip_value(&mut self) -> Result<(), Error> {
         let peek = self.jiter.peek();
         let peek = self.at(peek)?;
         if peek != Peek::Array && peek != Peek::Object {

@@ -265,6 +265,34 @@ impl Shapes {
     /// (strict) or `from_json_lenient` does: the error, or the issues of a
     /// lenient read.
     pub fn read(&'static self, json: &[u8], lenient: bool) -> Result<Vec<Issue>, Error> {
+        self.read_with(json, lenient, None)
+    }
+
+    /// Reads a Bundle as [`Shapes::read`] does, but its entries' resources
+    /// (`Bundle.entry.resource`) only as JSON: for a caller that reads each
+    /// of them on its own. The Bundle's own elements are all read: an error
+    /// in an entry's resource does not end the read before them.
+    pub fn read_bundle(&'static self, json: &[u8], lenient: bool) -> Result<Vec<Issue>, Error> {
+        let entry = match self.resource("Bundle").and_then(|b| b.element("entry")) {
+            Some(ElementShape {
+                kind: ElementKind::Object { type_name, .. },
+                ..
+            }) => self.type_named(type_name),
+            _ => None,
+        };
+        let Some(entry) = entry else {
+            return Err(Reader::new(json).error("the shapes have no Bundle.entry"));
+        };
+        self.read_with(json, lenient, Some(entry))
+    }
+
+    /// [`Shapes::read`]; the `resource` of objects of shape `apart` skipped.
+    fn read_with(
+        &'static self,
+        json: &[u8],
+        lenient: bool,
+        apart: Option<&'static TypeShape>,
+    ) -> Result<Vec<Issue>, Error> {
         let mut reader = Reader::new(json);
         if lenient {
             reader = reader.lenient();
@@ -274,8 +302,12 @@ impl Shapes {
         };
         SHAPES.with(|shapes| shapes.set(Some(self)));
         EXTENSION.with(|cell| cell.set(Some(extension)));
-        self.read_resource(&mut reader)?;
-        reader.finish()?;
+        RESOURCE_APART.with(|cell| cell.set(apart));
+        let read = self
+            .read_resource(&mut reader)
+            .and_then(|()| reader.finish());
+        RESOURCE_APART.with(|cell| cell.set(None));
+        read?;
         Ok(reader.take_issues())
     }
 
@@ -311,6 +343,9 @@ thread_local! {
     /// `_name` parts (which the reader makes with `Empty::empty`).
     static EXTENSION: std::cell::Cell<Option<&'static TypeShape>> = const { std::cell::Cell::new(None) };
     static SHAPES: std::cell::Cell<Option<&'static Shapes>> = const { std::cell::Cell::new(None) };
+    /// The shape whose `resource` element [`Shapes::read_bundle`] leaves
+    /// out (`Bundle.entry`'s), while it reads.
+    static RESOURCE_APART: std::cell::Cell<Option<&'static TypeShape>> = const { std::cell::Cell::new(None) };
 }
 
 /// A value of any primitive, read and checked by its kind and dropped.
@@ -430,6 +465,13 @@ impl DynObject {
                 } else {
                     r.read_object(&mut DynObject::new(shapes, shape), None)
                 }
+            }
+            ElementKind::Resource
+                if RESOURCE_APART
+                    .with(std::cell::Cell::get)
+                    .is_some_and(|apart| std::ptr::eq(apart, self.shape)) =>
+            {
+                r.skip_value()
             }
             ElementKind::Resource => {
                 if repeats {

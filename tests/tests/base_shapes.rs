@@ -231,3 +231,54 @@ fn the_shapes_say_what_the_types_say() {
         .unwrap();
     assert_eq!(issues.len(), 2);
 }
+
+/// `read_bundle` reads a Bundle's own elements and its entries' resources
+/// only as JSON: an error in an entry's resource (which `read` stops at)
+/// is not its, one in the Bundle after it is, and an entry's `response`'s
+/// `outcome` (a resource too, with no line of its own) is read.
+#[test]
+fn read_bundle_leaves_the_entries_resources_out() {
+    let shapes = shapes();
+    let bundle = |after: &str, outcome: &str| {
+        format!(
+            r#"{{"resourceType":"Bundle","type":"batch-response","entry":[{{"resource":{{"resourceType":"Patient","bogus":1}},"response":{{"status":"200","outcome":{outcome}}}}}{after}]}}"#
+        )
+    };
+    let outcome = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}"#;
+    let good = bundle("", outcome);
+    let error = shapes.read(good.as_bytes(), false).unwrap_err();
+    assert_eq!(error.path, "Bundle.entry[0].resource.bogus");
+    assert!(shapes.read_bundle(good.as_bytes(), false).is_ok());
+    let error = shapes
+        .read_bundle(
+            bundle(
+                r#",{"fullUrl":"http://example.org/fhir/Patient/q","request2":{}}"#,
+                outcome,
+            )
+            .as_bytes(),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(error.path, "Bundle.entry[1].request2");
+    let error = shapes
+        .read_bundle(
+            bundle("", r#"{"resourceType":"OperationOutcome","bogus":1}"#).as_bytes(),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(error.path, "Bundle.entry[0].response.outcome.bogus");
+    // Lenient: the Bundle's own unknown property is an issue, the entry's
+    // resource's is not.
+    let issues = shapes
+        .read_bundle(
+            bundle(
+                r#",{"fullUrl":"http://example.org/fhir/Patient/q","request2":{}}"#,
+                outcome,
+            )
+            .as_bytes(),
+            true,
+        )
+        .unwrap();
+    let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(paths, ["Bundle.entry[1].request2"]);
+}

@@ -564,8 +564,16 @@ impl Validator<'_> {
         } = subject;
         tally.resources += 1;
         let mut issues = Vec::new();
-        // The FHIR R4 JSON rules, as the R4 types read them.
-        match self.shapes.read(bytes, self.lenient) {
+        // The FHIR R4 JSON rules, as the R4 types read them. A Bundle's
+        // entries' resources are read on their own lines: not here, where
+        // an error in one would end the read before the Bundle's own
+        // elements after it.
+        let read = if is_bundle_itself {
+            self.shapes.read_bundle(bytes, self.lenient)
+        } else {
+            self.shapes.read(bytes, self.lenient)
+        };
+        match read {
             Ok(skipped) => issues.extend(skipped.into_iter().map(|e| Issue {
                 severity: "warning",
                 code: e.code.as_str(),
