@@ -1436,6 +1436,34 @@ fn validate_reads_a_bundle_past_an_error_in_an_entry() {
     assert_eq!(errors(&lines[0]), ["Bundle.entry[1].request2"]);
     assert_eq!(errors(&lines[1]), ["Patient.bogus"]);
     assert_eq!(lines[2]["valid"], true);
+
+    // An entry whose resource is not one: the Bundle's bdl-5, and the
+    // entry's own line, whose issue names no place (an empty expression is
+    // no FHIRPath, nor a FHIR string).
+    let (output, lines) = validate_r4(
+        "bundle.json",
+        r#"{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"http://example.org/fhir/Patient/p","resource":5}]}"#,
+    );
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    assert!(
+        lines[0]["outcome"]["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["expression"][0] == "Bundle.entry[0]"
+                && i["diagnostics"].as_str().unwrap().starts_with("bdl-5")),
+        "{}",
+        lines[0]
+    );
+    let issue = &lines[1]["outcome"]["issue"][0];
+    assert_eq!(issue["severity"], "error");
+    assert!(
+        issue["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("expected a resource")
+    );
+    assert!(issue.get("expression").is_none(), "{issue}");
 }
 
 /// A Bundle inside a Bundle (a message's or a batch's, a collection of

@@ -802,12 +802,17 @@ fn outcome(issues: &[Issue]) -> Value {
     let mut list: Vec<Value> = issues
         .iter()
         .map(|i| {
-            json!({
+            let mut issue = json!({
                 "severity": i.severity,
                 "code": i.code,
                 "diagnostics": i.message,
-                "expression": [i.path],
-            })
+            });
+            // Input that is not a resource has no place to name (and FHIR
+            // allows no empty string).
+            if !i.path.is_empty() {
+                issue["expression"] = json!([i.path]);
+            }
+            issue
         })
         .collect();
     if list.is_empty() {
