@@ -1372,6 +1372,16 @@ fn validate_r4(name: &str, json: &str) -> (common::Output, Vec<Value>) {
     (output, lines)
 }
 
+/// The issues of severity error of a `fhirgen validate` line.
+fn error_issues(line: &Value) -> Vec<&Value> {
+    line["outcome"]["issue"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["severity"] == "error")
+        .collect()
+}
+
 /// A Bundle itself: an unknown property, no `type`, an entry's fullUrl that
 /// disagrees with its resource, and R4's Bundle constraints.
 #[test]
@@ -1423,11 +1433,8 @@ fn validate_reads_a_bundle_past_an_error_in_an_entry() {
     );
     assert_eq!(output.code, 1, "{}", output.stderr);
     let errors = |line: &Value| -> Vec<String> {
-        line["outcome"]["issue"]
-            .as_array()
-            .unwrap()
+        error_issues(line)
             .iter()
-            .filter(|i| i["severity"] == "error")
             .map(|i| i["expression"][0].as_str().unwrap().to_owned())
             .collect()
     };
@@ -1522,11 +1529,8 @@ fn validate_checks_the_entries_of_nested_bundles() {
         output.stdout
     );
     let errors = |line: &Value| -> Vec<String> {
-        line["outcome"]["issue"]
-            .as_array()
-            .unwrap()
+        error_issues(line)
             .iter()
-            .filter(|i| i["severity"] == "error")
             .map(|i| format!("{} {}", i["expression"][0], i["diagnostics"]))
             .collect()
     };

@@ -239,46 +239,29 @@ fn the_shapes_say_what_the_types_say() {
 #[test]
 fn read_bundle_leaves_the_entries_resources_out() {
     let shapes = shapes();
+    let outcome = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}"#;
+    let unknown_in_entry = r#",{"fullUrl":"http://example.org/fhir/Patient/q","request2":{}}"#;
     let bundle = |after: &str, outcome: &str| {
         format!(
             r#"{{"resourceType":"Bundle","type":"batch-response","entry":[{{"resource":{{"resourceType":"Patient","bogus":1}},"response":{{"status":"200","outcome":{outcome}}}}}{after}]}}"#
         )
     };
-    let outcome = r#"{"resourceType":"OperationOutcome","issue":[{"severity":"information","code":"informational"}]}"#;
-    let good = bundle("", outcome);
-    let error = shapes.read(good.as_bytes(), false).unwrap_err();
+    let read_bundle = |after: &str, outcome: &str, lenient: bool| {
+        shapes.read_bundle(bundle(after, outcome).as_bytes(), lenient)
+    };
+    let error = shapes
+        .read(bundle("", outcome).as_bytes(), false)
+        .unwrap_err();
     assert_eq!(error.path, "Bundle.entry[0].resource.bogus");
-    assert!(shapes.read_bundle(good.as_bytes(), false).is_ok());
-    let error = shapes
-        .read_bundle(
-            bundle(
-                r#",{"fullUrl":"http://example.org/fhir/Patient/q","request2":{}}"#,
-                outcome,
-            )
-            .as_bytes(),
-            false,
-        )
-        .unwrap_err();
+    assert!(read_bundle("", outcome, false).is_ok());
+    let error = read_bundle(unknown_in_entry, outcome, false).unwrap_err();
     assert_eq!(error.path, "Bundle.entry[1].request2");
-    let error = shapes
-        .read_bundle(
-            bundle("", r#"{"resourceType":"OperationOutcome","bogus":1}"#).as_bytes(),
-            false,
-        )
-        .unwrap_err();
+    let broken_outcome = r#"{"resourceType":"OperationOutcome","bogus":1}"#;
+    let error = read_bundle("", broken_outcome, false).unwrap_err();
     assert_eq!(error.path, "Bundle.entry[0].response.outcome.bogus");
     // Lenient: the Bundle's own unknown property is an issue, the entry's
     // resource's is not.
-    let issues = shapes
-        .read_bundle(
-            bundle(
-                r#",{"fullUrl":"http://example.org/fhir/Patient/q","request2":{}}"#,
-                outcome,
-            )
-            .as_bytes(),
-            true,
-        )
-        .unwrap();
+    let issues = read_bundle(unknown_in_entry, outcome, true).unwrap();
     let paths: Vec<&str> = issues.iter().map(|i| i.path.as_str()).collect();
     assert_eq!(paths, ["Bundle.entry[1].request2"]);
 }
