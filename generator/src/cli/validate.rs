@@ -587,11 +587,6 @@ impl Validator<'_> {
                 message: e.message,
             }),
         }
-        // An entry's resource has its own line: the Bundle's says nothing
-        // about what is inside one.
-        if is_bundle_itself {
-            issues.retain(|i| !in_entry_resource(&i.path));
-        }
         let (profiles, unknown) = self.profiles_for(resource);
         // A claimed profile this package set does not define is not checked,
         // and the outcome says so.
